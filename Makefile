@@ -1,0 +1,26 @@
+# `make run` installs and serves on port 5010; `make test` installs and runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev
+
+run: install
+	$(BIN)/error-tracker
+
+test: install-dev
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@

@@ -1,0 +1,123 @@
+"""The one write path for reports: group by fingerprint, count, keep the newest occurrences."""
+
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Subquery
+from django.utils import timezone
+
+from .fingerprint import compute_fingerprint
+from .models import OCCURRENCES_KEPT, Error, Occurrence
+from .stacktrace import JAVASCRIPT, parse_stack
+
+
+@dataclass(frozen=True)
+class Report:
+    """A validated report, as ReportSerializer produces it."""
+
+    project: str
+    exception_type: str
+    environment: str = "production"
+    message: str = ""
+    traceback: str = ""
+    request_url: str = ""
+    request_method: str = ""
+    request_headers: dict | None = None
+    user_id: str = ""
+    extra: dict | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What happened to one report."""
+
+    error_id: int
+    fingerprint: str
+    count: int
+    created: bool
+    reopened: bool
+
+
+def guess_source(stack):
+    """`browser` for a JavaScript stack whose frames are web URLs, else `backend`."""
+    if stack.language == JAVASCRIPT and any(f.file.startswith(("http://", "https://")) for f in stack.frames):
+        return "browser"
+    return "backend"
+
+
+def record_error(report):
+    """Count `report` into its group, creating or reopening the group, in one transaction."""
+    stack = parse_stack(report.traceback)
+    fingerprint = compute_fingerprint(
+        report.project, report.exception_type, stack.culprit, settings.FINGERPRINT_STRATEGY
+    )
+    latest = {
+        "environment": report.environment,
+        "message": report.message,
+        "traceback": report.traceback,
+        "source": report.source or guess_source(stack),
+    }
+    with transaction.atomic():
+        now = timezone.now()
+        recorded = _count_into_group(fingerprint, report.project, report.exception_type, latest, now)
+        Occurrence.objects.create(
+            error_id=recorded.error_id,
+            timestamp=now,
+            environment=report.environment,
+            message=report.message,
+            request_url=report.request_url,
+            request_method=report.request_method,
+            request_headers=_json_or_none(report.request_headers),
+            user_id=report.user_id,
+            extra=_json_or_none(report.extra),
+        )
+        if recorded.count > OCCURRENCES_KEPT:
+            _trim_occurrences(recorded.error_id)
+    return recorded
+
+
+def _count_into_group(fingerprint, project, exception_type, latest, now):
+    # The row lock (PostgreSQL) or the IMMEDIATE write lock (SQLite) is held from here to
+    # commit, so the reopen decision and the F() increment see no concurrent change.
+    existing = _lock_group(fingerprint)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                error = Error.objects.create(
+                    fingerprint=fingerprint,
+                    project=project,
+                    exception_type=exception_type,
+                    count=1,
+                    first_seen=now,
+                    last_seen=now,
+                    **latest,
+                )
+            return Recorded(error.pk, fingerprint, 1, created=True, reopened=False)
+        except IntegrityError:
+            # Another report of this new fingerprint committed first (PostgreSQL only: SQLite
+            # serialises writers); its row is visible now, so count into it.
+            existing = _lock_group(fingerprint)
+    error_id, was_resolved = existing
+    Error.objects.filter(pk=error_id).update(count=F("count") + 1, last_seen=now, resolved=False, **latest)
+    count = Error.objects.filter(pk=error_id).values_list("count", flat=True).get()
+    return Recorded(error_id, fingerprint, count, created=False, reopened=was_resolved)
+
+
+def _lock_group(fingerprint):
+    return Error.objects.select_for_update().filter(fingerprint=fingerprint).values_list("pk", "resolved").first()
+
+
+def _trim_occurrences(error_id):
+    oldest_kept = (
+        Occurrence.objects.filter(error_id=error_id)
+        .order_by("-id")
+        .values_list("id", flat=True)[OCCURRENCES_KEPT - 1 : OCCURRENCES_KEPT]
+    )
+    Occurrence.objects.filter(error_id=error_id, id__lt=Subquery(oldest_kept)).delete()
+
+
+def _json_or_none(value):
+    return None if value is None else json.dumps(value)

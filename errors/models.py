@@ -1,0 +1,77 @@
+"""Error groups and their kept occurrences, in the spec's tables `errors` and `error_occurrences`."""
+
+import json
+
+from django.db import models
+from django.utils import timezone
+
+OCCURRENCES_KEPT = 5
+
+
+class Error(models.Model):
+    """One row per fingerprint: the group every matching report is counted into."""
+
+    fingerprint = models.CharField(max_length=32, unique=True)
+    project = models.CharField(max_length=100)
+    environment = models.CharField(max_length=50)
+    exception_type = models.CharField(max_length=200)
+    message = models.TextField(blank=True, default="")
+    traceback = models.TextField(blank=True, default="")
+    count = models.IntegerField(default=1)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    resolved = models.BooleanField(default=False)
+    source = models.CharField(max_length=20, default="backend")
+
+    class Meta:
+        db_table = "errors"
+        ordering = ["-last_seen", "-id"]
+        indexes = [
+            models.Index(fields=["-last_seen", "-id"], name="errors_last_seen_idx"),
+            models.Index(fields=["project", "-last_seen"], name="errors_project_idx"),
+            models.Index(fields=["resolved", "-last_seen"], name="errors_resolved_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.exception_type}: {self.message[:60]}"
+
+    def resolve(self):
+        """Mark resolved; a later report of the same fingerprint reopens it (see ingest)."""
+        Error.objects.filter(pk=self.pk).update(resolved=True)
+        self.resolved = True
+
+    def reopen(self):
+        Error.objects.filter(pk=self.pk).update(resolved=False)
+        self.resolved = False
+
+
+class Occurrence(models.Model):
+    """One received report; only the newest OCCURRENCES_KEPT per group are kept."""
+
+    # The (error, -id) index below serves both the FK and the newest-first trim.
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="occurrences", db_index=False)
+    timestamp = models.DateTimeField(default=timezone.now)
+    environment = models.CharField(max_length=50, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    request_url = models.TextField(blank=True, default="")
+    request_method = models.CharField(max_length=10, blank=True, default="")
+    # JSON text, as the spec's schema has it; `headers` and `extra_data` decode it.
+    request_headers = models.TextField(null=True, blank=True)
+    user_id = models.CharField(max_length=200, blank=True, default="")
+    extra = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "error_occurrences"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["error", "-id"], name="occurrences_error_idx")]
+
+    def __str__(self):
+        return f"{self.error_id} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def headers(self):
+        return json.loads(self.request_headers) if self.request_headers else None
+
+    @property
+    def extra_data(self):
+        return json.loads(self.extra) if self.extra else None

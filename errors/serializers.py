@@ -1,0 +1,88 @@
+"""Input validation and output shapes of the API. Nothing here writes."""
+
+from rest_framework import serializers
+
+from .models import Error, Occurrence
+
+class StringField(serializers.CharField):
+    """A CharField that takes JSON strings only, not numbers coerced to text."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+class ObjectField(serializers.DictField):
+    """A JSON object of any values (request headers, extra metadata)."""
+
+    default_error_messages = {"not_a_dict": 'Must be a JSON object, not {input_type}.'}
+
+def _optional_text(**kwargs):
+    return StringField(required=False, allow_blank=True, default="", **kwargs)
+
+class ReportSerializer(serializers.Serializer):
+    """The body of POST /api/errors."""
+
+    project = StringField(max_length=Error._meta.get_field("project").max_length)
+    exception_type = StringField(max_length=Error._meta.get_field("exception_type").max_length)
+    environment = StringField(
+        max_length=Error._meta.get_field("environment").max_length, required=False, default="production"
+    )
+    message = _optional_text(trim_whitespace=False)
+    traceback = _optional_text(trim_whitespace=False)
+    request_url = _optional_text()
+    request_method = _optional_text(max_length=Occurrence._meta.get_field("request_method").max_length)
+    request_headers = ObjectField(required=False, allow_null=True, default=None)
+    user_id = _optional_text(max_length=Occurrence._meta.get_field("user_id").max_length)
+    extra = ObjectField(required=False, allow_null=True, default=None)
+    source = StringField(max_length=Error._meta.get_field("source").max_length, required=False, default=None)
+
+    def validate_request_method(self, value):
+        return value.upper()
+
+class ErrorListQuerySerializer(serializers.Serializer):
+    """The query string of GET /api/errors."""
+
+    MAX_LIMIT = 200
+
+    project = serializers.CharField(required=False)
+    environment = serializers.CharField(required=False)
+    resolved = serializers.ChoiceField(choices=["true", "false"], required=False)
+    search = serializers.CharField(required=False, allow_blank=True)
+    source = serializers.CharField(required=False)
+    limit = serializers.IntegerField(min_value=0, required=False, default=50)
+    offset = serializers.IntegerField(min_value=0, required=False, default=0)
+
+    def validate_limit(self, value):
+        return min(value, self.MAX_LIMIT)
+
+class ErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Error
+        fields = [
+            "id", "fingerprint", "project", "environment", "exception_type", "message",
+            "count", "first_seen", "last_seen", "resolved", "source",
+        ]
+
+class ErrorDetailSerializer(ErrorSerializer):
+    class Meta(ErrorSerializer.Meta):
+        fields = ErrorSerializer.Meta.fields + ["traceback"]
+
+class OccurrenceSerializer(serializers.ModelSerializer):
+    request_headers = serializers.SerializerMethodField()
+    extra = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Occurrence
+        fields = [
+            "id", "timestamp", "environment", "message", "request_url", "request_method",
+            "request_headers", "user_id", "extra",
+        ]
+
+    def get_request_headers(self, occurrence):
+        return occurrence.headers
+
+    def get_extra(self, occurrence):
+        return occurrence.extra_data

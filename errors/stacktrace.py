@@ -1,0 +1,180 @@
+"""Stack-trace text -> frames, and the frame that names the bug. Pure: no Django imports.
+
+Everything here works line by line with string methods and anchored, non-nested patterns, so
+parsing is linear in the input and never raises on arbitrary text.
+"""
+
+import re
+from dataclasses import dataclass
+
+PYTHON = "python"
+JAVASCRIPT = "javascript"
+UNKNOWN = "unknown"
+
+_PY_FRAME = re.compile(r'File "(?P<file>[^"\n]*)", line (?P<line>\d+)(?:, in (?P<function>.*))?')
+_PY_STDLIB = re.compile(r"/lib/python\d+(?:\.\d+)?/")
+_JS_NOT_IN_APP_FILES = {"<anonymous>", "native", "[native code]", ""}
+_JS_EXTENSION_SCHEMES = ("chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:")
+
+
+@dataclass(frozen=True)
+class Frame:
+    file: str
+    line: int | None
+    column: int | None = None
+    function: str = ""
+    in_app: bool = True
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The frames of one exception, in the order the runtime printed them."""
+
+    language: str
+    frames: tuple[Frame, ...] = ()
+
+    @property
+    def culprit(self):
+        """The innermost in-app frame, else the innermost frame, else None.
+
+        Python prints the innermost call last; JavaScript engines print it first.
+        """
+        innermost_first = self.frames[::-1] if self.language == PYTHON else self.frames
+        for frame in innermost_first:
+            if frame.in_app:
+                return frame
+        return innermost_first[0] if innermost_first else None
+
+
+def parse_stack(text):
+    """Parse a Python traceback or a JavaScript stack; unknown text gives no frames."""
+    if not text:
+        return Stack(UNKNOWN)
+    lines = text.splitlines()
+    python = parse_python_traceback(lines)
+    if python.frames:
+        return python
+    javascript = parse_javascript_stack(lines)
+    if javascript.frames:
+        return javascript
+    return Stack(UNKNOWN)
+
+
+# --- Python --------------------------------------------------------------------------------
+
+
+def parse_python_traceback(lines):
+    """Frames of the last exception printed (chained exceptions print the cause first)."""
+    frames = []
+    for raw in lines:
+        if "Traceback (most recent call last):" in raw:
+            frames = []
+            continue
+        match = _PY_FRAME.search(raw)
+        if match:
+            file = match["file"]
+            frames.append(
+                Frame(
+                    file=file,
+                    line=int(match["line"]),
+                    function=(match["function"] or "").strip(),
+                    in_app=_python_in_app(file),
+                )
+            )
+    return Stack(PYTHON, tuple(frames))
+
+
+def _python_in_app(file):
+    if file.startswith("<frozen "):
+        return False
+    if "\\Lib\\" in file:
+        return False
+    path = file.replace("\\", "/").lower()
+    if "/site-packages/" in path or "/dist-packages/" in path:
+        return False
+    return not _PY_STDLIB.search(path)
+
+
+# --- JavaScript ----------------------------------------------------------------------------
+
+
+def parse_javascript_stack(lines):
+    """V8 (`at fn (url:l:c)`), SpiderMonkey and JavaScriptCore (`fn@url:l:c`) frames."""
+    frames = []
+    for raw in lines:
+        frame = _parse_javascript_line(raw.strip())
+        if frame is not None:
+            frames.append(frame)
+    return Stack(JAVASCRIPT, tuple(frames))
+
+
+def _parse_javascript_line(line):
+    if line.startswith("at "):
+        return _parse_v8_frame(line[3:].strip())
+    if "@" in line:
+        function, _, location = line.partition("@")
+        frame = _frame_at(location, function)
+        if frame.line is not None or location == "[native code]":
+            return frame
+        return None
+    if "://" in line or line.startswith("/"):
+        frame = _frame_at(line, "")
+        return frame if frame.line is not None else None
+    return None
+
+
+def _parse_v8_frame(body):
+    body = body.removeprefix("async ")
+    if body.endswith(")") and " (" in body:
+        function, _, location = body[:-1].partition(" (")
+    else:
+        function, location = "", body
+    if location.startswith("eval at "):
+        # `eval at outer (url:l:c), <anonymous>:l:c`: the eval'd code lives at its caller.
+        start, end = location.find("("), location.find(")")
+        location = location[start + 1 : end] if 0 <= start < end else location
+    return _frame_at(location, function)
+
+
+def _frame_at(location, function):
+    if " line " in location and (" > eval" in location or " > Function" in location):
+        # SpiderMonkey: `url line N > eval:l:c` names the line of the eval call in url.
+        file, _, rest = location.partition(" line ")
+        number = rest.split(" ", 1)[0]
+        return _js_frame(file, int(number) if number.isdigit() else None, None, function)
+    file, line, column = _split_location(location)
+    return _js_frame(file, line, column, function)
+
+
+def _split_location(location):
+    """`url:line:col` or `url:line` -> (url, line, col); no numbers -> (location, None, None)."""
+    head, sep, last = location.rpartition(":")
+    if not sep or not last.isdigit():
+        return location, None, None
+    inner_head, inner_sep, middle = head.rpartition(":")
+    if inner_sep and middle.isdigit():
+        return inner_head, int(middle), int(last)
+    return head, int(last), None
+
+
+def _js_frame(file, line, column, function):
+    file = file.strip()
+    if "?" in file:
+        file = file.split("?", 1)[0]
+    if "#" in file:
+        file = file.split("#", 1)[0]
+    return Frame(
+        file=file,
+        line=line,
+        column=column,
+        function=function.strip(),
+        in_app=_javascript_in_app(file, line),
+    )
+
+
+def _javascript_in_app(file, line):
+    if line is None or file in _JS_NOT_IN_APP_FILES:
+        return False
+    if file.startswith(_JS_EXTENSION_SCHEMES):
+        return False
+    return "/node_modules/" not in file

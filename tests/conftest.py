@@ -1,0 +1,94 @@
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from rest_framework.test import APIClient
+
+API_KEY = "test-api-key"
+REPO = Path(__file__).resolve().parent.parent
+ERROR_TRACKER = Path(sys.executable).with_name("error-tracker")
+
+
+@pytest.fixture
+def api(db):
+    """An HTTP client through the full Django stack, holding the API key."""
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=API_KEY)
+    return client
+
+
+@pytest.fixture
+def anonymous(db):
+    return APIClient()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**overrides):
+    """This process's environment without the test settings, plus `overrides`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "API_KEY", "DATABASE_PATH")}
+    env.update(overrides)
+    return env
+
+
+class RunningTracker:
+    """A real `error-tracker` process on its own port and its own SQLite file."""
+
+    def __init__(self, data_dir, env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = Path(data_dir) / "errors.db"
+        self.log = Path(data_dir) / "server.log"
+        self.env = clean_env(
+            API_KEY=API_KEY, DATABASE_PATH=str(self.database), HOST="127.0.0.1", PORT=str(self.port), **(env or {})
+        )
+        self.process = None
+
+    def start(self, timeout=20):
+        self.process = subprocess.Popen(
+            [str(ERROR_TRACKER)], env=self.env, cwd=REPO, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"error-tracker exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"error-tracker did not answer /health in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self, timeout=40):
+        """SIGTERM, then wait; returns the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def session(self):
+        session = requests.Session()
+        session.headers["X-API-Key"] = API_KEY
+        return session
+
+
+@pytest.fixture
+def tracker_server(tmp_path):
+    server = RunningTracker(tmp_path).start()
+    yield server
+    server.stop()

@@ -1,0 +1,52 @@
+"""Every /api/ route needs the X-API-Key; /health does not."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import report
+
+ROUTES = [
+    ("post", "/api/errors"),
+    ("get", "/api/errors"),
+    ("get", "/api/errors/1"),
+    ("post", "/api/errors/1/resolve"),
+    ("post", "/api/errors/1/unresolve"),
+    ("get", "/api/projects"),
+]
+
+
+@pytest.fixture
+def error_id(api):
+    return api.post("/api/errors", report(), format="json").json()["id"]
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+def test_missing_key_is_401(anonymous, error_id, method, path):
+    response = getattr(anonymous, method)(path.replace("/1", f"/{error_id}"), report(), format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Missing X-API-Key header."}
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+@pytest.mark.parametrize("key", ["wrong-key", "test-api-key-but-longer", "", "TEST-API-KEY"])
+def test_wrong_key_is_401(db, error_id, method, path, key):
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=key)
+
+    response = getattr(client, method)(path.replace("/1", f"/{error_id}"), report(), format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid API key."}
+
+
+def test_rejected_report_is_not_stored(anonymous, api):
+    anonymous.post("/api/errors", report(), format="json")
+
+    assert api.get("/api/errors").json()["total"] == 0
+
+
+def test_resolve_without_key_leaves_error_open(anonymous, api, error_id):
+    anonymous.post(f"/api/errors/{error_id}/resolve")
+
+    assert api.get(f"/api/errors/{error_id}").json()["error"]["resolved"] is False

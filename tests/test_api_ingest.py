@@ -1,0 +1,239 @@
+"""POST /api/errors: grouping, counting, reopening, the occurrence cap and input validation."""
+
+import hashlib
+
+import pytest
+
+from tests.factories import javascript_stack, python_traceback, report
+
+
+def post(api, body, **kwargs):
+    return api.post("/api/errors", body, format="json", **kwargs)
+
+
+def md5(text):
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def test_new_error_is_created_with_spec_fingerprint(api):
+    response = post(api, report(traceback=python_traceback(file="/srv/app/views.py", line=42)))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "created"
+    assert body["fingerprint"] == md5("my-app:ValueError:/srv/app/views.py:42")
+    assert isinstance(body["id"], int)
+    assert set(body) == {"status", "fingerprint", "id"}
+
+
+def test_same_fingerprint_is_counted_into_existing_group(api):
+    first = post(api, report()).json()
+    second = post(api, report(message="other text, same place"))
+    third = post(api, report())
+
+    assert second.status_code == 200
+    assert second.json() == {"status": "existing", "fingerprint": first["fingerprint"], "count": 2}
+    assert third.json()["count"] == 3
+    assert api.get("/api/errors").json()["total"] == 1
+
+
+def test_report_without_traceback_groups_by_project_and_type(api):
+    response = post(api, report(traceback=...))
+
+    assert response.json()["fingerprint"] == md5("my-app:ValueError::")
+
+
+def test_javascript_stack_fingerprints_on_first_frame(api):
+    stack = javascript_stack(url="https://shop.example.com/static/app.js", line=17)
+    response = post(api, report(exception_type="TypeError", traceback=stack))
+
+    assert response.json()["fingerprint"] == md5("my-app:TypeError:https://shop.example.com/static/app.js:17")
+
+
+def test_different_line_makes_a_different_group(api):
+    a = post(api, report(traceback=python_traceback(line=42))).json()
+    b = post(api, report(traceback=python_traceback(line=43))).json()
+
+    assert a["fingerprint"] != b["fingerprint"]
+    assert api.get("/api/errors").json()["total"] == 2
+
+
+def test_project_is_part_of_the_fingerprint(api):
+    a = post(api, report(project="shop")).json()
+    b = post(api, report(project="blog")).json()
+
+    assert a["fingerprint"] != b["fingerprint"]
+
+
+def test_group_shows_latest_report_and_keeps_first_seen(api):
+    created = post(api, report(message="first", environment="staging")).json()
+    first_seen = api.get(f"/api/errors/{created['id']}").json()["error"]["first_seen"]
+    post(api, report(message="second", environment="prod", traceback=python_traceback() + "\n"))
+
+    error = api.get(f"/api/errors/{created['id']}").json()["error"]
+    assert error["message"] == "second"
+    assert error["environment"] == "prod"
+    assert error["traceback"].endswith("\n\n")
+    assert error["first_seen"] == first_seen
+    assert error["last_seen"] > first_seen
+
+
+def test_resolved_error_reopens_on_new_report(api):
+    created = post(api, report()).json()
+    assert api.post(f"/api/errors/{created['id']}/resolve").json() == {"status": "resolved"}
+    assert api.get(f"/api/errors/{created['id']}").json()["error"]["resolved"] is True
+
+    response = post(api, report())
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+    assert api.get(f"/api/errors/{created['id']}").json()["error"]["resolved"] is False
+
+
+def test_only_newest_five_occurrences_are_kept(api):
+    error_id = post(api, report(user_id="user-1")).json()["id"]
+    for n in range(2, 8):
+        post(api, report(user_id=f"user-{n}"))
+
+    detail = api.get(f"/api/errors/{error_id}").json()
+    assert detail["error"]["count"] == 7
+    assert [o["user_id"] for o in detail["occurrences"]] == ["user-7", "user-6", "user-5", "user-4", "user-3"]
+
+
+def test_environment_defaults_to_production(api):
+    error_id = post(api, report(environment=...)).json()["id"]
+
+    assert api.get(f"/api/errors/{error_id}").json()["error"]["environment"] == "production"
+
+
+def test_minimal_report_is_accepted(api):
+    response = post(api, {"project": "p", "exception_type": "E"})
+
+    assert response.status_code == 201
+    occurrence = api.get(f"/api/errors/{response.json()['id']}").json()["occurrences"][0]
+    assert occurrence["request_headers"] is None
+    assert occurrence["extra"] is None
+
+
+def test_occurrence_keeps_request_context_as_json_objects(api):
+    error_id = post(
+        api,
+        report(
+            request_url="/api/users?page=2",
+            request_method="post",
+            request_headers={"Accept": "application/json", "X-Count": 3},
+            extra={"request_id": "abc123", "nested": {"a": [1, 2]}},
+        ),
+    ).json()["id"]
+
+    occurrence = api.get(f"/api/errors/{error_id}").json()["occurrences"][0]
+    assert occurrence["request_url"] == "/api/users?page=2"
+    assert occurrence["request_method"] == "POST"
+    assert occurrence["request_headers"] == {"Accept": "application/json", "X-Count": 3}
+    assert occurrence["extra"] == {"request_id": "abc123", "nested": {"a": [1, 2]}}
+    assert occurrence["user_id"] == "user-42"
+    assert occurrence["environment"] == "prod"
+    assert occurrence["message"] == "invalid input"
+
+
+def test_source_is_browser_for_javascript_stack_with_web_urls(api):
+    error_id = post(api, report(exception_type="TypeError", traceback=javascript_stack())).json()["id"]
+
+    assert api.get(f"/api/errors/{error_id}").json()["error"]["source"] == "browser"
+
+
+def test_source_is_backend_for_python_and_node_stacks(api):
+    node_stack = "TypeError: x\n    at handler (/srv/app/server.js:10:5)\n"
+    python_id = post(api, report()).json()["id"]
+    node_id = post(api, report(exception_type="TypeError", traceback=node_stack)).json()["id"]
+
+    assert api.get(f"/api/errors/{python_id}").json()["error"]["source"] == "backend"
+    assert api.get(f"/api/errors/{node_id}").json()["error"]["source"] == "backend"
+
+
+def test_explicit_source_wins(api):
+    error_id = post(api, report(source="worker")).json()["id"]
+
+    assert api.get(f"/api/errors/{error_id}").json()["error"]["source"] == "worker"
+
+
+# --- invalid input: 400/415 with a reason, nothing stored ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, bad_field",
+    [
+        ({"exception_type": "E"}, "project"),
+        ({"project": "p"}, "exception_type"),
+        (report(project=""), "project"),
+        (report(project="   "), "project"),
+        (report(project=123), "project"),
+        (report(project="x" * 101), "project"),
+        (report(environment="e" * 51), "environment"),
+        (report(exception_type="E" * 201), "exception_type"),
+        (report(request_method="M" * 11), "request_method"),
+        (report(user_id="u" * 201), "user_id"),
+        (report(message=["not", "a", "string"]), "message"),
+        (report(traceback={"not": "text"}), "traceback"),
+        (report(request_headers="Accept: */*"), "request_headers"),
+        (report(extra=[1, 2]), "extra"),
+        (report(source="s" * 21), "source"),
+        (report(message="nul \x00 byte"), "message"),
+    ],
+)
+def test_invalid_field_is_rejected_by_name_and_nothing_stored(api, body, bad_field):
+    response = post(api, body)
+
+    assert response.status_code == 400
+    assert bad_field in response.json()["fields"]
+    assert response.json()["detail"]
+    assert api.get("/api/errors").json()["total"] == 0
+
+
+def test_every_bad_field_is_named_at_once(api):
+    response = post(api, {"project": "", "exception_type": "E" * 300, "extra": "x"})
+
+    assert set(response.json()["fields"]) == {"project", "exception_type", "extra"}
+
+
+def test_non_object_body_is_rejected(api):
+    response = post(api, [report()])
+
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b'{"project": "p", "exception_type": "E", "extra": {"n": NaN}}',
+        b'{"project": "p", "exception_type": "E", "extra": {"n": 1e999}}',
+        b'{"project": "p", "exception_type": "E", "message": "\\ud800"}',
+        b'{"project": "p", "exception_type": "E", "extra": {"k": "\\udfff"}}',
+        b'{"project": "p", "exception_type": "E", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b"\xff\xfe\xfa not utf-8",
+        b'{"project": "p", "exception_type": "E", "extra": {"n": ' + b"9" * 5000 + b"}}",
+    ],
+    ids=["malformed", "nan", "infinity", "lone-surrogate", "surrogate-in-extra", "deep-nesting", "bad-utf8", "huge-int"],
+)
+def test_body_that_cannot_be_stored_is_rejected_with_400(api, raw):
+    response = api.post("/api/errors", raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+    assert api.get("/api/errors").json()["total"] == 0
+
+
+def test_non_json_content_type_is_415(api):
+    response = api.post("/api/errors", "project=p&exception_type=E", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
+    assert "Unsupported media type" in response.json()["detail"]
+
+
+def test_empty_body_is_400_naming_required_fields(api):
+    response = api.post("/api/errors", b"", content_type="application/json")
+
+    assert response.status_code == 400
+    assert {"project", "exception_type"} <= set(response.json()["fields"])

@@ -1,0 +1,69 @@
+"""The `error-tracker` command.
+
+With no arguments (or `serve`): apply migrations, then serve the app with gunicorn on
+HOST:PORT. Any other arguments run that Django management command.
+"""
+
+import os
+import sys
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"error-tracker: {exc}", file=sys.stderr)
+        return 2
+
+    if argv and argv[0] != "serve":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["error-tracker", *argv])
+        return 0
+    serve()
+    return 0
+
+
+def serve():
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", interactive=False, verbosity=0)
+    connections.close_all()  # no connection may cross the fork into workers
+
+    from gunicorn.app.base import BaseApplication
+
+    from tracker.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {
+                "bind": f"{settings.HOST}:{settings.PORT}",
+                "workers": settings.WORKERS,
+                "threads": settings.THREADS,
+                "worker_class": "gthread",
+                "graceful_timeout": 30,
+                "timeout": 60,
+                "loglevel": "warning" if settings.LOG_LEVEL in ("error", "warn", "warning") else "info",
+                "errorlog": "-",
+                "proc_name": "error-tracker",
+                "control_socket_disable": True,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    Server().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

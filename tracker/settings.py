@@ -1,0 +1,186 @@
+"""Every setting of the service, read once from the environment through django-environ.
+
+A malformed or missing required value stops start-up with ImproperlyConfigured naming the
+variable; `tracker.cli` prints it as one line.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+
+def _read(name, cast, default):
+    """Read one variable, turning a cast failure into a message that names it."""
+    try:
+        return env(name, cast=cast, default=default)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name} is malformed: {exc}") from exc
+
+
+def _require(name):
+    value = os.environ.get(name, "")
+    if not value.strip():
+        raise ImproperlyConfigured(f"{name} is required: set the {name} environment variable")
+    return value
+
+
+API_KEY = _require("API_KEY")
+
+DEBUG = _read("DEBUG", bool, False)
+HOST = _read("HOST", str, "0.0.0.0")
+PORT = _read("PORT", int, 5010)
+WORKERS = _read("WORKERS", int, 1)
+THREADS = _read("THREADS", int, 8)
+ALLOWED_HOSTS = _read("ALLOWED_HOSTS", list, ["*"])
+PUBLIC_URL = _read("PUBLIC_URL", str, "http://localhost:5010").rstrip("/")
+RETENTION_DAYS = _read("RETENTION_DAYS", int, 90)
+RATE_LIMIT = _read("RATE_LIMIT", str, "100/m")
+
+FINGERPRINT_STRATEGY = _read("FINGERPRINT_STRATEGY", str, "line")
+if FINGERPRINT_STRATEGY not in ("line", "function"):
+    raise ImproperlyConfigured(f"FINGERPRINT_STRATEGY is malformed: {FINGERPRINT_STRATEGY!r} is not line or function")
+
+LOG_LEVEL = _read("LOG_LEVEL", str, "info").lower()
+_LOG_LEVELS = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "info": "INFO", "debug": "DEBUG"}
+if LOG_LEVEL not in _LOG_LEVELS:
+    raise ImproperlyConfigured(f"LOG_LEVEL is malformed: {LOG_LEVEL!r} is not one of error, warn, info, debug")
+
+POSTMARK_API_TOKEN = _read("POSTMARK_API_TOKEN", str, "")
+POSTMARK_FROM_EMAIL = _read("POSTMARK_FROM_EMAIL", str, "")
+ALERT_EMAILS = _read("ALERT_EMAILS", list, [])
+
+# --- storage -------------------------------------------------------------------------------
+
+DATABASE_PATH = Path(_read("DATABASE_PATH", str, "./data/errors.db")).expanduser().resolve()
+DATA_DIR = DATABASE_PATH.parent
+
+if os.environ.get("DATABASE_URL"):
+    try:
+        DATABASES = {"default": env.db_url("DATABASE_URL")}
+    except (ValueError, KeyError, ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATABASE_PATH),
+            # Concurrent writers queue on IMMEDIATE transactions (waiting up to `timeout`
+            # seconds) instead of failing with "database is locked" on lock upgrade.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+
+def _persistent_secret_key():
+    """A SECRET_KEY generated on first start and kept beside the database.
+
+    O_EXCL makes the first of several starting processes the only one that writes it.
+    """
+    path = DATA_DIR / "secret_key"
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"SECRET_KEY file {path} is empty: delete it or set SECRET_KEY")
+    return key
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret_key()
+
+# --- Django --------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "errors",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tracker.urls"
+WSGI_APPLICATION = "tracker.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# WhiteNoise serves the admin's files straight from the installed apps: no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+# The spec's 256 KB cap on request bodies.
+MAX_BODY_BYTES = 256 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["errors.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["errors.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "errors.views.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _LOG_LEVELS[LOG_LEVEL]},
+    "loggers": {
+        # Client mistakes are answered with a 4xx JSON body; Django's own request warnings
+        # would only repeat them.
+        "django.request": {"level": "ERROR"},
+    },
+}
