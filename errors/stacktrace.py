@@ -6,6 +6,7 @@ parsing is linear in the input and never raises on arbitrary text.
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 PYTHON = "python"
 JAVASCRIPT = "javascript"
@@ -15,10 +16,11 @@ _PY_FRAME = re.compile(r'File "(?P<file>[^"\n]*)", line (?P<line>\d+)(?:, in (?P
 _PY_STDLIB = re.compile(r"/lib/python\d+(?:\.\d+)?/")
 _JS_NOT_IN_APP_FILES = {"<anonymous>", "native", "[native code]", ""}
 _JS_EXTENSION_SCHEMES = ("chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:")
+# Enough for any real stack (V8 keeps 10, Sentry 250); a recursion's thousands add nothing.
+MAX_FRAMES = 250
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     file: str
     line: int | None
     column: int | None = None
@@ -51,9 +53,10 @@ def parse_stack(text):
     if not text:
         return Stack(UNKNOWN)
     lines = text.splitlines()
-    python = parse_python_traceback(lines)
-    if python.frames:
-        return python
+    if 'File "' in text:
+        python = parse_python_traceback(lines)
+        if python.frames:
+            return python
     javascript = parse_javascript_stack(lines)
     if javascript.frames:
         return javascript
@@ -64,13 +67,33 @@ def parse_stack(text):
 
 
 def parse_python_traceback(lines):
-    """Frames of the last exception printed (chained exceptions print the cause first)."""
+    """Frames of the last exception printed.
+
+    Chained exceptions print the cause first, so each new top-level `Traceback` header starts
+    over. An `ExceptionGroup` prints its own frames behind a `| ` gutter, then its
+    sub-exceptions from the first `+-+---` separator on: only the group's own frames count.
+    Lines may carry any prefix (log timestamps, `docker compose` gutters).
+    """
     frames = []
+    group_prefix = None  # text before the `+` of the group header being read
+    in_sub_exceptions = False
     for raw in lines:
+        if group_prefix is not None:
+            body = raw[len(group_prefix):] if raw.startswith(group_prefix) else raw
+            inside = body.lstrip().startswith(("|", "+"))
+            if inside and body.startswith("+-"):
+                in_sub_exceptions = True
+            if inside and in_sub_exceptions:
+                continue
+            if not inside:
+                group_prefix, in_sub_exceptions = None, False
         if "Traceback (most recent call last):" in raw:
+            marker = raw.find("+ Exception Group Traceback")
+            if marker >= 0 and group_prefix is None:
+                group_prefix = raw[:marker]
             frames = []
             continue
-        match = _PY_FRAME.search(raw)
+        match = _PY_FRAME.search(raw) if 'File "' in raw else None
         if match:
             file = match["file"]
             frames.append(
@@ -81,11 +104,13 @@ def parse_python_traceback(lines):
                     in_app=_python_in_app(file),
                 )
             )
-    return Stack(PYTHON, tuple(frames))
+            if len(frames) > 2 * MAX_FRAMES:
+                del frames[:-MAX_FRAMES]
+    return Stack(PYTHON, tuple(frames[-MAX_FRAMES:]))
 
 
 def _python_in_app(file):
-    if file.startswith("<frozen "):
+    if file.startswith("<"):  # <frozen importlib._bootstrap>, <string>, <stdin>: no source file
         return False
     if "\\Lib\\" in file:
         return False
@@ -102,9 +127,14 @@ def parse_javascript_stack(lines):
     """V8 (`at fn (url:l:c)`), SpiderMonkey and JavaScriptCore (`fn@url:l:c`) frames."""
     frames = []
     for raw in lines:
-        frame = _parse_javascript_line(raw.strip())
+        line = raw.strip()
+        if not line:
+            continue
+        frame = _parse_javascript_line(line)
         if frame is not None:
             frames.append(frame)
+            if len(frames) == MAX_FRAMES:
+                break
     return Stack(JAVASCRIPT, tuple(frames))
 
 
