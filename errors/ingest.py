@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .fingerprint import compute_fingerprint
 from .models import OCCURRENCES_KEPT, Error, Occurrence
-from .stacktrace import JAVASCRIPT, parse_stack
+from .stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,37 @@ def guess_source(stack):
     return "backend"
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """How a report is grouped: its parsed stack, culprit frame and fingerprint."""
+
+    stack: Stack
+    culprit: Frame | None
+    fingerprint: str
+    strategy: str
+
+
+def group_report(report):
+    stack = parse_stack(report.traceback)
+    strategy = settings.FINGERPRINT_STRATEGY
+    culprit = stack.culprit
+    return Grouping(stack, culprit, compute_fingerprint(report.project, report.exception_type, culprit, strategy), strategy)
+
+
 def record_error(report):
     """Count `report` into its group, creating or reopening the group, in one transaction."""
-    stack = parse_stack(report.traceback)
-    fingerprint = compute_fingerprint(
-        report.project, report.exception_type, stack.culprit, settings.FINGERPRINT_STRATEGY
-    )
+    grouping = group_report(report)
+    culprit = grouping.culprit
     latest = {
         "environment": report.environment,
         "message": report.message,
         "traceback": report.traceback,
-        "source": report.source or guess_source(stack),
+        "source": report.source or guess_source(grouping.stack),
+        "culprit_file": culprit.file if culprit else "",
+        "culprit_line": culprit.line if culprit else None,
+        "culprit_function": culprit.function if culprit else "",
     }
+    fingerprint = grouping.fingerprint
     with transaction.atomic():
         now = timezone.now()
         recorded = _count_into_group(fingerprint, report.project, report.exception_type, latest, now)

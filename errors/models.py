@@ -22,6 +22,10 @@ class Error(models.Model):
     last_seen = models.DateTimeField(default=timezone.now)
     resolved = models.BooleanField(default=False)
     source = models.CharField(max_length=20, default="backend")
+    # The frame the fingerprint was taken from (errors/stacktrace.py), shown without the traceback.
+    culprit_file = models.TextField(blank=True, default="")
+    culprit_line = models.IntegerField(null=True, blank=True)
+    culprit_function = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "errors"
@@ -34,6 +38,12 @@ class Error(models.Model):
 
     def __str__(self):
         return f"{self.exception_type}: {self.message[:60]}"
+
+    @property
+    def culprit(self):
+        if not self.culprit_file and self.culprit_line is None:
+            return None
+        return {"file": self.culprit_file, "line": self.culprit_line, "function": self.culprit_function}
 
     def resolve(self):
         """Mark resolved; a later report of the same fingerprint reopens it (see ingest)."""

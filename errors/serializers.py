@@ -59,11 +59,13 @@ class ErrorListQuerySerializer(serializers.Serializer):
         return min(value, self.MAX_LIMIT)
 
 class ErrorSerializer(serializers.ModelSerializer):
+    culprit = serializers.ReadOnlyField()
+
     class Meta:
         model = Error
         fields = [
             "id", "fingerprint", "project", "environment", "exception_type", "message",
-            "count", "first_seen", "last_seen", "resolved", "source",
+            "count", "first_seen", "last_seen", "resolved", "source", "culprit",
         ]
 
 class ErrorDetailSerializer(ErrorSerializer):
@@ -86,3 +88,21 @@ class OccurrenceSerializer(serializers.ModelSerializer):
 
     def get_extra(self, occurrence):
         return occurrence.extra_data
+
+
+def _frame_data(frame):
+    if frame is None:
+        return None
+    return {"file": frame.file, "line": frame.line, "column": frame.column, "function": frame.function, "in_app": frame.in_app}
+
+
+def grouping_preview(grouping):
+    """The body of a dry-run answer: what the grouping of a report would be."""
+    return {
+        "status": "dry_run",
+        "fingerprint": grouping.fingerprint,
+        "strategy": grouping.strategy,
+        "language": grouping.stack.language,
+        "culprit": _frame_data(grouping.culprit),
+        "frames": [_frame_data(frame) for frame in grouping.stack.frames],
+    }

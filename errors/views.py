@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from .ingest import Report, record_error
+from .ingest import Report, group_report, record_error
 from .models import Error
 from .queries import filter_errors, project_names
 from .serializers import (
@@ -17,6 +17,7 @@ from .serializers import (
     ErrorSerializer,
     OccurrenceSerializer,
     ReportSerializer,
+    grouping_preview,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,9 +42,12 @@ class ErrorCollectionView(APIView):
         )
 
     def post(self, request):
-        report = ReportSerializer(data=request.data)
-        report.is_valid(raise_exception=True)
-        recorded = record_error(Report(**report.validated_data))
+        body = ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        report = Report(**body.validated_data)
+        if request.query_params.get("dry_run") in ("1", "true"):
+            return Response(grouping_preview(group_report(report)))
+        recorded = record_error(report)
         if recorded.created:
             body = {"status": "created", "fingerprint": recorded.fingerprint, "id": recorded.error_id}
             return Response(body, status=status.HTTP_201_CREATED)

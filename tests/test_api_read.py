@@ -30,7 +30,7 @@ def test_list_has_spec_shape(api):
     assert set(body) == {"errors", "total", "limit", "offset"}
     assert body["total"] == 1 and body["limit"] == 50 and body["offset"] == 0
     item = body["errors"][0]
-    assert SPEC_LIST_FIELDS | {"source"} == set(item)
+    assert SPEC_LIST_FIELDS | {"source", "culprit"} == set(item)
     assert ISO_UTC.match(item["first_seen"]) and ISO_UTC.match(item["last_seen"])
 
 
@@ -114,7 +114,7 @@ def test_detail_has_traceback_and_occurrences_newest_first(api):
 
     body = api.get(f"/api/errors/{error_id}").json()
     assert set(body) == {"error", "occurrences"}
-    assert SPEC_LIST_FIELDS | {"traceback", "source"} == set(body["error"])
+    assert SPEC_LIST_FIELDS | {"traceback", "source", "culprit"} == set(body["error"])
     assert body["error"]["traceback"] == python_traceback()
     assert [o["user_id"] for o in body["occurrences"]] == ["second", "first"]
     occurrence = body["occurrences"][0]

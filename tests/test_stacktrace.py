@@ -78,3 +78,64 @@ def test_function_strategy_ignores_the_line():
 
     assert compute_fingerprint("p", "E", moved, FUNCTION) == compute_fingerprint("p", "E", original, FUNCTION)
     assert compute_fingerprint("p", "E", moved, LINE) != compute_fingerprint("p", "E", original, LINE)
+
+
+def test_python_windows_standard_library_is_not_in_app():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "C:\\app\\views.py", line 12, in view\n'
+        '  File "C:\\Python311\\Lib\\json\\__init__.py", line 346, in loads\n'
+        "json.decoder.JSONDecodeError: x\n"
+    )
+
+    stack = parse_stack(text)
+
+    assert [f.in_app for f in stack.frames] == [True, False]
+    assert (stack.culprit.file, stack.culprit.line) == ("C:\\app\\views.py", 12)
+
+
+def test_python_frames_only_in_libraries_fall_back_to_the_innermost():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3/dist-packages/gunicorn/workers/sync.py", line 10, in run\n'
+        '  File "<frozen importlib._bootstrap>", line 1204, in _gcd_import\n'
+        "ModuleNotFoundError: No module named 'x'\n"
+    )
+
+    assert parse_stack(text).culprit.file == "<frozen importlib._bootstrap>"
+
+
+def test_javascript_extension_native_and_node_modules_frames_are_skipped():
+    text = (
+        "TypeError: x is not a function\n"
+        "    at inject (chrome-extension://abcdefgh/content.js:10:5)\n"
+        "    at Array.forEach (<anonymous>)\n"
+        "    at native\n"
+        "    at Object.request (/srv/app/node_modules/axios/lib/core.js:3:1)\n"
+        "    at async handler (/srv/app/routes/users.js:41:7)\n"
+    )
+
+    stack = parse_stack(text)
+
+    assert [f.in_app for f in stack.frames] == [False, False, False, False, True]
+    assert (stack.culprit.file, stack.culprit.line, stack.culprit.function) == ("/srv/app/routes/users.js", 41, "handler")
+
+
+def test_javascript_frames_only_in_libraries_fall_back_to_the_innermost():
+    text = "Error: x\n    at Object.request (/srv/app/node_modules/axios/lib/core.js:3:1)\n"
+
+    assert parse_stack(text).culprit.file == "/srv/app/node_modules/axios/lib/core.js"
+
+
+def test_old_internet_explorer_and_opera_stacks_parse_best_effort():
+    ie = "TypeError: Unable to get property 'undef'\n   at Anonymous function (http://x.example/file.js:47:21)\n"
+    opera = "bar([arguments not available])@http://x.example:1234/path/file.js:18\n"
+
+    assert (parse_stack(ie).culprit.file, parse_stack(ie).culprit.line) == ("http://x.example/file.js", 47)
+    assert (parse_stack(opera).culprit.file, parse_stack(opera).culprit.line) == ("http://x.example:1234/path/file.js", 18)
+
+
+def test_webpack_and_file_urls_keep_their_scheme():
+    text = "Error\n    at a (webpack://shop/./src/cart.js?1234:5:6)\n    at b (file:///home/me/app/index.js:7:8)\n"
+
+    assert [f.file for f in parse_stack(text).frames] == ["webpack://shop/./src/cart.js", "file:///home/me/app/index.js"]

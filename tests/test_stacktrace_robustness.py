@@ -1,0 +1,69 @@
+"""The parser never raises and stays linear, whatever text a client sends."""
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from errors.stacktrace import MAX_FRAMES, parse_stack
+
+BODY_CAP = 256 * 1024
+
+ADVERSARIAL = {
+    "at-open-paren": "at (" * (BODY_CAP // 4),
+    "at-open-paren-lines": "at (\n" * (BODY_CAP // 5),
+    "nested-parens": "    at " + "(" * (BODY_CAP // 2) + ")" * (BODY_CAP // 2 - 8),
+    "file-quotes": 'File "' * (BODY_CAP // 6),
+    "file-quote-then-short-lines": 'File "' + "a\n" * (BODY_CAP // 2),
+    "colons": ":" * BODY_CAP,
+    "digit-colons": "1:" * (BODY_CAP // 2),
+    "at-signs": "@" * BODY_CAP,
+    "eval-at": "at eval (eval at " * (BODY_CAP // 17),
+    "firefox-eval": "@x line 1 > eval" * (BODY_CAP // 16),
+    "minimal-python-frames": 'File "", line 1\n' * (BODY_CAP // 16),
+    "group-gutters": "  + Exception Group Traceback (most recent call last):\n" + "  |" * (BODY_CAP // 3),
+    "newlines": "\n" * BODY_CAP,
+}
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_adversarial_input_parses_without_backtracking(text):
+    started = time.perf_counter()
+    stack = parse_stack(text)
+    elapsed = time.perf_counter() - started
+
+    assert len(stack.frames) <= MAX_FRAMES
+    # A catastrophic pattern takes minutes on these inputs; the real figure is in bench/.
+    assert elapsed < 2.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_arbitrary_text_never_raises(text):
+    stack = parse_stack(text)
+
+    assert stack.language in ("python", "javascript", "unknown")
+    if stack.frames:
+        assert stack.culprit in stack.frames
+
+
+FRAME_LINES = st.sampled_from([
+    'Traceback (most recent call last):\n',
+    '  File "/srv/app/x.py", line 3, in f\n',
+    '  + Exception Group Traceback (most recent call last):\n',
+    '  |   File "/srv/app/y.py", line 9, in g\n',
+    '  +-+---------------- 1 ----------------\n',
+    '    at fn (https://x.example/a.js:1:2)\n',
+    'fn@https://x.example/a.js:3:4\n',
+    '@\n', 'at \n', '(\n', ')\n', ':\n', 'ValueError: x\n',
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(FRAME_LINES, st.text(max_size=40)), max_size=60))
+def test_mixed_frame_like_lines_never_raise(lines):
+    stack = parse_stack("".join(lines))
+
+    for frame in stack.frames:
+        assert frame.line is None or frame.line >= 0
