@@ -1,6 +1,8 @@
 """The one write path for reports: group by fingerprint, count, keep the newest occurrences."""
 
 import json
+import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -8,9 +10,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Subquery
 from django.utils import timezone
 
+from .alerts import queue_alert
 from .fingerprint import compute_fingerprint
 from .models import OCCURRENCES_KEPT, Error, Occurrence
+from .scrub import Scrubber
 from .stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
+
+logger = logging.getLogger("errors.ingest")
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,12 @@ def group_report(report):
 
 
 def record_error(report):
-    """Count `report` into its group, creating or reopening the group, in one transaction."""
+    """Count `report` into its group, creating or reopening the group, in one transaction.
+
+    Secrets in the request context are filtered first: nothing below stores or logs them.
+    """
+    started = time.perf_counter()
+    scrubber = Scrubber(settings.SCRUB_FIELDS)
     grouping = group_report(report)
     culprit = grouping.culprit
     latest = {
@@ -87,14 +98,24 @@ def record_error(report):
             timestamp=now,
             environment=report.environment,
             message=report.message,
-            request_url=report.request_url,
+            request_url=scrubber.scrub_url(report.request_url),
             request_method=report.request_method,
-            request_headers=_json_or_none(report.request_headers),
+            request_headers=_json_or_none(scrubber.scrub_mapping(report.request_headers)),
             user_id=report.user_id,
-            extra=_json_or_none(report.extra),
+            extra=_json_or_none(scrubber.scrub_mapping(report.extra)),
         )
         if recorded.count > OCCURRENCES_KEPT:
             _trim_occurrences(recorded.error_id)
+        if recorded.created or recorded.reopened:
+            queue_alert(recorded, report.environment)
+    logger.info(
+        "report project=%s status=%s fingerprint=%s count=%d ms=%.1f",
+        report.project,
+        "created" if recorded.created else "existing",
+        recorded.fingerprint,
+        recorded.count,
+        (time.perf_counter() - started) * 1000,
+    )
     return recorded
 
 

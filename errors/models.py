@@ -85,3 +85,50 @@ class Occurrence(models.Model):
     @property
     def extra_data(self):
         return json.loads(self.extra) if self.extra else None
+
+
+class Alert(models.Model):
+    """An email to send about a group: written in the ingest transaction, sent by the worker.
+
+    Writing it with the report (an outbox) means a rolled-back report alerts nobody and a
+    restart loses no alert; workers claim each row with a conditional update.
+    """
+
+    NEW = "new"
+    REGRESSION = "regression"
+    KINDS = [(NEW, "New error"), (REGRESSION, "Regression")]
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+    FAILED = "failed"
+    STATUSES = [(s, s) for s in (PENDING, SENDING, SENT, SUPPRESSED, FAILED)]
+
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    status = models.CharField(max_length=20, choices=STATUSES, default=PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.IntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    # A suppressed alert is counted in the next email sent, once.
+    suppression_reported = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "error_alerts"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="alerts_due_idx"),
+            models.Index(fields=["status", "sent_at"], name="alerts_sent_idx"),
+        ]
+
+
+class JobLease(models.Model):
+    """When a periodic job may next run; claiming it is one conditional UPDATE."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    next_run_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "job_leases"

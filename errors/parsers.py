@@ -18,12 +18,32 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+MAX_DEPTH = 64
+
+
+def _deeper_than(data, limit):
+    """Whether nesting exceeds `limit`, checked without recursion."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 class StrictJSONParser(JSONParser):
     """JSONParser that answers 400, never 500, for any body a client can send.
 
-    Besides malformed JSON it rejects nesting deep enough to exhaust the decoder's recursion,
-    numbers that overflow to infinity, and lone UTF-16 surrogates (valid JSON escapes that
-    neither SQLite nor PostgreSQL can store as UTF-8).
+    Besides malformed JSON it rejects nesting deeper than MAX_DEPTH (which also keeps the
+    recursive scrubber and encoder safe), numbers that overflow to infinity, and lone UTF-16
+    surrogates (valid JSON escapes that neither SQLite nor PostgreSQL can store as UTF-8).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -34,6 +54,8 @@ class StrictJSONParser(JSONParser):
             raise ParseError("JSON parse error - nested too deeply")
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}")
+        if _deeper_than(data, MAX_DEPTH):
+            raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:

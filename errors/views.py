@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from .ingest import Report, group_report, record_error
+from .limits import client_ip, enforce_rate_limit, rate_limit_headers
 from .models import Error
 from .queries import filter_errors, project_names
 from .serializers import (
@@ -20,10 +21,28 @@ from .serializers import (
     grouping_preview,
 )
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("errors.requests")
 
 
-class ErrorCollectionView(APIView):
+class ApiView(APIView):
+    """Every /api/ view: the per-IP rate limit is counted before authentication, so floods
+    of bad keys are limited too."""
+
+    rate_usage = None
+
+    def initial(self, request, *args, **kwargs):
+        self.rate_usage = enforce_rate_limit(request)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.rate_usage is not None:
+            for header, value in rate_limit_headers(self.rate_usage).items():
+                response[header] = value
+        return response
+
+
+class ErrorCollectionView(ApiView):
     def get(self, request):
         query = ErrorListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
@@ -61,7 +80,7 @@ def _get_error(pk):
         raise Http404(f"Error {pk} not found.")
 
 
-class ErrorDetailView(APIView):
+class ErrorDetailView(ApiView):
     def get(self, request, pk):
         error = _get_error(pk)
         occurrences = error.occurrences.order_by("-id")
@@ -73,19 +92,19 @@ class ErrorDetailView(APIView):
         )
 
 
-class ResolveView(APIView):
+class ResolveView(ApiView):
     def post(self, request, pk):
         _get_error(pk).resolve()
         return Response({"status": "resolved"})
 
 
-class UnresolveView(APIView):
+class UnresolveView(ApiView):
     def post(self, request, pk):
         _get_error(pk).reopen()
         return Response({"status": "unresolved"})
 
 
-class ProjectListView(APIView):
+class ProjectListView(ApiView):
     def get(self, request):
         return Response({"projects": project_names(Error.objects.all())})
 
@@ -110,13 +129,15 @@ def api_exception_handler(exc, context):
         exc = exceptions.APIException("Database unavailable, try again shortly.")
         exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     if isinstance(exc, exceptions.ValidationError):
-        return Response(
-            {"detail": "Invalid request: see fields.", "fields": _as_field_errors(exc.detail)},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
+        request = context["request"]
+        fields = _as_field_errors(exc.detail)
+        logger.info("rejected 400 %s %s from %s: invalid %s", request.method, request.path, client_ip(request), ", ".join(fields))
+        return Response({"detail": "Invalid request: see fields.", "fields": fields}, status=status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
     if response is not None:
-        logger.info("rejected %s %s: %s", response.status_code, context["request"].path, response.data)
+        request = context["request"]
+        reason = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        logger.info("rejected %s %s %s from %s: %s", response.status_code, request.method, request.path, client_ip(request), reason)
     return response
 
 

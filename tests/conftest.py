@@ -15,6 +15,14 @@ REPO = Path(__file__).resolve().parent.parent
 ERROR_TRACKER = Path(sys.executable).with_name("error-tracker")
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limit_counters():
+    """Each test starts with no requests counted against its client IP."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def api(db):
     """An HTTP client through the full Django stack, holding the API key."""
@@ -49,8 +57,14 @@ class RunningTracker:
         self.url = f"http://127.0.0.1:{self.port}"
         self.database = Path(data_dir) / "errors.db"
         self.log = Path(data_dir) / "server.log"
+        # Load tests send far more than 100 requests a minute; the rate-limit tests set their own.
+        defaults = {"RATE_LIMIT": "1000000/m"}
         self.env = clean_env(
-            API_KEY=API_KEY, DATABASE_PATH=str(self.database), HOST="127.0.0.1", PORT=str(self.port), **(env or {})
+            API_KEY=API_KEY,
+            DATABASE_PATH=str(self.database),
+            HOST="127.0.0.1",
+            PORT=str(self.port),
+            **{**defaults, **(env or {})},
         )
         self.process = None
 

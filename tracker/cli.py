@@ -26,15 +26,20 @@ def main(argv=None):
 
         execute_from_command_line(["error-tracker", *argv])
         return 0
-    serve()
-    return 0
+    return serve()
 
 
 def serve():
     from django.conf import settings
     from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
     from django.db import connections
 
+    try:
+        call_command("check")
+    except SystemCheckError as exc:
+        print(f"error-tracker: {exc}", file=sys.stderr)
+        return 2
     call_command("migrate", interactive=False, verbosity=0)
     connections.close_all()  # no connection may cross the fork into workers
 
@@ -55,6 +60,8 @@ def serve():
                 "errorlog": "-",
                 "proc_name": "error-tracker",
                 "control_socket_disable": True,
+                "post_worker_init": _post_worker_init,
+                "worker_exit": _worker_exit,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
@@ -63,6 +70,19 @@ def serve():
             return application
 
     Server().run()
+    return 0
+
+
+def _post_worker_init(worker):
+    from errors import jobs
+
+    jobs.start()
+
+
+def _worker_exit(server, worker):
+    from errors import jobs
+
+    jobs.stop()
 
 
 if __name__ == "__main__":

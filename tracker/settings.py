@@ -4,7 +4,9 @@ A malformed or missing required value stops start-up with ImproperlyConfigured n
 variable; `tracker.cli` prints it as one line.
 """
 
+import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -42,6 +44,14 @@ ALLOWED_HOSTS = _read("ALLOWED_HOSTS", list, ["*"])
 PUBLIC_URL = _read("PUBLIC_URL", str, "http://localhost:5010").rstrip("/")
 RETENTION_DAYS = _read("RETENTION_DAYS", int, 90)
 RATE_LIMIT = _read("RATE_LIMIT", str, "100/m")
+if not re.fullmatch(r"\d+/\d*[smhd]", RATE_LIMIT):
+    raise ImproperlyConfigured(f"RATE_LIMIT is malformed: {RATE_LIMIT!r} is not like 100/m or 10/5s")
+TRUSTED_PROXIES = _read("TRUSTED_PROXIES", list, [])
+try:
+    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(entry.strip(), strict=False) for entry in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES is malformed: {exc}") from exc
+SCRUB_FIELDS = _read("SCRUB_FIELDS", list, [])
 
 FINGERPRINT_STRATEGY = _read("FINGERPRINT_STRATEGY", str, "line")
 if FINGERPRINT_STRATEGY not in ("line", "function"):
@@ -52,9 +62,15 @@ _LOG_LEVELS = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "info"
 if LOG_LEVEL not in _LOG_LEVELS:
     raise ImproperlyConfigured(f"LOG_LEVEL is malformed: {LOG_LEVEL!r} is not one of error, warn, info, debug")
 
+RETENTION_FIRST_RUN_DELAY = _read("RETENTION_FIRST_RUN_DELAY", int, 300)
+
 POSTMARK_API_TOKEN = _read("POSTMARK_API_TOKEN", str, "")
 POSTMARK_FROM_EMAIL = _read("POSTMARK_FROM_EMAIL", str, "")
+POSTMARK_API_URL = _read("POSTMARK_API_URL", str, "https://api.postmarkapp.com/")
 ALERT_EMAILS = _read("ALERT_EMAILS", list, [])
+ALERT_ENVIRONMENTS = _read("ALERT_ENVIRONMENTS", list, [])
+ALERT_MAX_PER_HOUR = _read("ALERT_MAX_PER_HOUR", int, 30)
+ALERT_RETRY_DELAY = _read("ALERT_RETRY_DELAY", float, 30.0)
 
 # --- storage -------------------------------------------------------------------------------
 
@@ -107,6 +123,17 @@ def _persistent_secret_key():
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret_key()
 
+# The rate-limit counters. The default, one process's memory, is exact for the default single
+# gunicorn process; several processes or instances need CACHE_URL=redis://… (errors/checks.py).
+try:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://error-tracker")}
+except (ValueError, KeyError, ImproperlyConfigured) as exc:
+    raise ImproperlyConfigured(f"CACHE_URL is malformed: {exc}") from exc
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit rejects per-process caches outright; errors.checks allows one when there is
+# exactly one process, and Django's own RedisCache is simply not on its list.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
 # --- Django --------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
@@ -117,10 +144,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_ratelimit",
     "errors",
 ]
 
 MIDDLEWARE = [
+    "errors.limits.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

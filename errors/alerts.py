@@ -1,0 +1,172 @@
+"""Who gets told about what, and flood control. The only module that calls Postmark.
+
+Alerts are rows written in the ingest transaction (see Alert); the background worker
+(errors/jobs.py) claims due rows one at a time and sends them, outside any transaction.
+"""
+
+import logging
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from postmarker.core import PostmarkClient
+from postmarker.exceptions import ClientError
+
+from .models import Alert, Error
+
+logger = logging.getLogger("errors.alerts")
+
+MAX_ATTEMPTS = 4
+CLAIM_TIMEOUT = timedelta(minutes=5)
+SUBJECT_MAX = 150
+TRACEBACK_TAIL_LINES = 15
+
+ALERT_SETTINGS = ("POSTMARK_API_TOKEN", "POSTMARK_FROM_EMAIL", "ALERT_EMAILS")
+
+
+def missing_alert_settings():
+    return [name for name in ALERT_SETTINGS if not getattr(settings, name)]
+
+
+def alerts_enabled():
+    return not missing_alert_settings()
+
+
+def describe_alert_configuration():
+    """The line logged once at start."""
+    missing = missing_alert_settings()
+    if missing:
+        return f"email alerts off: {', '.join(missing)} not set"
+    return f"email alerts on: to {len(settings.ALERT_EMAILS)} recipient(s)"
+
+
+# --- queueing (inside the ingest transaction) ----------------------------------------------
+
+_wake_worker = None
+
+
+def set_worker_wakeup(callback):
+    """Let the background worker be woken as soon as a new alert commits."""
+    global _wake_worker
+    _wake_worker = callback
+
+
+def queue_alert(recorded, environment):
+    """Write an alert for a new or reopened group, if alerts are on for this environment."""
+    if not alerts_enabled():
+        return
+    if settings.ALERT_ENVIRONMENTS and environment not in settings.ALERT_ENVIRONMENTS:
+        return
+    kind = Alert.NEW if recorded.created else Alert.REGRESSION
+    Alert.objects.create(error_id=recorded.error_id, kind=kind)
+    if _wake_worker is not None:
+        transaction.on_commit(_wake_worker)
+
+
+# --- sending (background worker, no transaction open) --------------------------------------
+
+
+def send_due_alerts(now=None):
+    """Send every alert that is due; returns how many were handled."""
+    now = now or timezone.now()
+    due = (
+        Alert.objects.filter(Q(status=Alert.PENDING) | Q(status=Alert.SENDING), next_attempt_at__lte=now)
+        .order_by("id")
+        .values_list("pk", flat=True)[:50]
+    )
+    handled = 0
+    for alert_id in list(due):
+        if _claim(alert_id, now):
+            _deliver(Alert.objects.select_related("error").get(pk=alert_id), now)
+            handled += 1
+    return handled
+
+
+def _claim(alert_id, now):
+    # Only one worker, in any process or instance, wins this UPDATE for a given due row. A
+    # worker that dies mid-send leaves the row `sending`; it becomes due again after the timeout.
+    return (
+        Alert.objects.filter(
+            Q(status=Alert.PENDING) | Q(status=Alert.SENDING), pk=alert_id, next_attempt_at__lte=now
+        ).update(status=Alert.SENDING, next_attempt_at=now + CLAIM_TIMEOUT, attempts=F("attempts") + 1)
+        == 1
+    )
+
+
+def _deliver(alert, now):
+    sent_last_hour = Alert.objects.filter(status=Alert.SENT, sent_at__gte=now - timedelta(hours=1)).count()
+    if sent_last_hour >= settings.ALERT_MAX_PER_HOUR:
+        Alert.objects.filter(pk=alert.pk).update(status=Alert.SUPPRESSED)
+        logger.info("alert %s suppressed: %d emails sent in the last hour", alert.pk, sent_last_hour)
+        return
+    suppressed = list(
+        Alert.objects.filter(status=Alert.SUPPRESSED, suppression_reported=False).values_list("pk", flat=True)
+    )
+    try:
+        _postmark().emails.send(
+            From=settings.POSTMARK_FROM_EMAIL,
+            To=settings.ALERT_EMAILS,
+            Subject=alert_subject(alert),
+            TextBody=alert_body(alert, len(suppressed)),
+            Tag=f"error-{alert.kind}",
+        )
+    except (ClientError, requests.RequestException) as exc:
+        _failed(alert, exc, now)
+        return
+    Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
+    Alert.objects.filter(pk__in=suppressed).update(suppression_reported=True)
+    logger.info("alert %s sent: %s for error %s", alert.pk, alert.kind, alert.error_id)
+
+
+def _failed(alert, exc, now):
+    status_code = getattr(getattr(exc.__cause__ or exc, "response", None), "status_code", None)
+    permanent = status_code is not None and 400 <= status_code < 500
+    if permanent or alert.attempts >= MAX_ATTEMPTS:
+        Alert.objects.filter(pk=alert.pk).update(status=Alert.FAILED, last_error=str(exc)[:500])
+        logger.error("alert %s failed after %d attempt(s), giving up: %s", alert.pk, alert.attempts, exc)
+        return
+    delay = timedelta(seconds=settings.ALERT_RETRY_DELAY * 3 ** (alert.attempts - 1))
+    Alert.objects.filter(pk=alert.pk).update(status=Alert.PENDING, next_attempt_at=now + delay, last_error=str(exc)[:500])
+    logger.warning("alert %s attempt %d failed, retrying in %ss: %s", alert.pk, alert.attempts, delay.seconds, exc)
+
+
+def _postmark():
+    return PostmarkClient(
+        server_token=settings.POSTMARK_API_TOKEN, root_api_url=settings.POSTMARK_API_URL, timeout=10
+    )
+
+
+# --- content -------------------------------------------------------------------------------
+
+
+def alert_subject(alert):
+    error = alert.error
+    headline = (error.message.strip().splitlines() or [""])[0]
+    text = f"{error.exception_type}: {headline}" if headline else error.exception_type
+    prefix = f"[{error.project}/{error.environment}] "
+    if alert.kind == Alert.REGRESSION:
+        prefix += "Regression: "
+    subject = prefix + text
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
+    return subject
+
+
+def alert_body(alert, suppressed_count=0):
+    error: Error = alert.error
+    return render_to_string(
+        "alerts/email.txt",
+        {
+            "alert": alert,
+            "error": error,
+            "regression": alert.kind == Alert.REGRESSION,
+            "traceback_tail": "\n".join(error.traceback.rstrip().splitlines()[-TRACEBACK_TAIL_LINES:]),
+            "link": f"{settings.PUBLIC_URL}/admin/errors/error/{error.pk}/change/",
+            "suppressed_count": suppressed_count,
+            "max_per_hour": settings.ALERT_MAX_PER_HOUR,
+        },
+    )

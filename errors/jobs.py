@@ -1,0 +1,86 @@
+"""The service's background work: alert sending and the daily retention purge.
+
+One thread per server process. Alert rows are claimed one by one and the retention run by a
+lease row, so any number of processes and instances can run this thread side by side.
+"""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from . import alerts
+from .models import JobLease
+from .retention import purge_resolved
+
+logger = logging.getLogger("errors.jobs")
+
+RETENTION_INTERVAL = timedelta(hours=24)
+POLL_SECONDS = 5
+
+
+def claim_lease(name, interval, now=None):
+    """True for exactly one caller per `interval`, across processes and instances."""
+    now = now or timezone.now()
+    JobLease.objects.get_or_create(name=name, defaults={"next_run_at": now})
+    return JobLease.objects.filter(name=name, next_run_at__lte=now).update(next_run_at=now + interval) == 1
+
+
+def run_retention_if_due(now=None):
+    if claim_lease("retention", RETENTION_INTERVAL, now):
+        purge_resolved(settings.RETENTION_DAYS)
+        return True
+    return False
+
+
+class BackgroundJobs(threading.Thread):
+    def __init__(self):
+        super().__init__(name="error-tracker-jobs", daemon=True)
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.started_at = time.monotonic()
+
+    def run(self):
+        alerts.set_worker_wakeup(self.wake.set)
+        while not self.stopping.is_set():
+            self.wake.wait(POLL_SECONDS)
+            self.wake.clear()
+            if self.stopping.is_set():
+                break
+            self._tick()
+
+    def _tick(self):
+        try:
+            if alerts.alerts_enabled():
+                alerts.send_due_alerts()
+            if time.monotonic() - self.started_at >= settings.RETENTION_FIRST_RUN_DELAY:
+                run_retention_if_due()
+        except Exception:
+            # The thread must outlive a database outage or a bug in one run; log and go on.
+            logger.exception("background job run failed")
+        finally:
+            close_old_connections()
+
+    def stop(self, timeout=10):
+        self.stopping.set()
+        self.wake.set()
+        self.join(timeout)
+
+
+_jobs = None
+
+
+def start():
+    global _jobs
+    logger.info(alerts.describe_alert_configuration())
+    _jobs = BackgroundJobs()
+    _jobs.start()
+
+
+def stop():
+    if _jobs is not None:
+        _jobs.stop()

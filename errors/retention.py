@@ -1,0 +1,45 @@
+"""Deleting resolved errors past retention, in batches; the command and the daily job call it."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Error, Occurrence
+
+logger = logging.getLogger("errors.retention")
+
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Purged:
+    groups: int
+    occurrences: int
+
+
+def purge_resolved(days, *, dry_run=False, batch_size=BATCH_SIZE, now=None):
+    """Delete resolved groups whose last report is older than `days`, with their occurrences.
+
+    Each batch is its own short transaction, so SQLite writers (ingestion) wait at most one
+    batch. The delete re-checks `resolved` and `last_seen` under the write lock, so a group
+    reopened by a report meanwhile is kept. Unresolved groups are never touched.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = Error.objects.filter(resolved=True, last_seen__lt=cutoff)
+    if dry_run:
+        return Purged(expired.count(), Occurrence.objects.filter(error__in=expired).count())
+    groups = occurrences = 0
+    while True:
+        with transaction.atomic():
+            batch = list(expired.select_for_update().order_by("id").values_list("pk", flat=True)[:batch_size])
+            if not batch:
+                break
+            _total, per_model = Error.objects.filter(pk__in=batch, resolved=True, last_seen__lt=cutoff).delete()
+        groups += per_model.get(Error._meta.label, 0)
+        occurrences += per_model.get(Occurrence._meta.label, 0)
+    if groups:
+        logger.info("retention: purged %d resolved group(s), %d occurrence(s) older than %d days", groups, occurrences, days)
+    return Purged(groups, occurrences)
