@@ -20,7 +20,7 @@ from .retention import purge_resolved
 logger = logging.getLogger("errors.jobs")
 
 RETENTION_INTERVAL = timedelta(hours=24)
-POLL_SECONDS = 5
+POLL_SECONDS = 2
 
 
 def claim_lease(name, interval, now=None):

@@ -1,0 +1,220 @@
+"""Email alerts through the real postmarker client and a local server speaking Postmark's API."""
+
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from django.test import override_settings
+from django.utils import timezone
+
+from errors.alerts import describe_alert_configuration, send_due_alerts
+from errors.models import Alert
+from tests.conftest import RunningTracker
+from tests.factories import python_traceback, report
+from tests.postmark import FakePostmark
+
+TOKEN = "postmark-server-token-123"
+
+
+@pytest.fixture
+def postmark():
+    with FakePostmark(TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def alerting(postmark, settings):
+    settings.POSTMARK_API_TOKEN = TOKEN
+    settings.POSTMARK_FROM_EMAIL = "tracker@example.com"
+    settings.ALERT_EMAILS = ["oncall@example.com", "lead@example.com"]
+    settings.POSTMARK_API_URL = postmark.url
+    settings.ALERT_RETRY_DELAY = 60
+    settings.PUBLIC_URL = "https://errors.example.com"
+    return postmark
+
+
+def send(api, **fields):
+    return api.post("/api/errors", report(**fields), format="json")
+
+
+def alert_statuses():
+    return list(Alert.objects.order_by("id").values_list("kind", "status"))
+
+
+def test_new_group_sends_one_email_with_the_details(api, alerting):
+    error_id = send(api, message="invalid input\nsecond line").json()["id"]
+    send(api)
+
+    assert send_due_alerts() == 1
+
+    assert len(alerting.messages) == 1
+    email = alerting.messages[0]
+    assert email["Subject"] == "[my-app/prod] ValueError: invalid input"
+    assert email["From"] == "tracker@example.com"
+    assert email["To"] == "oncall@example.com,lead@example.com"
+    body = email["TextBody"]
+    assert "Project:      my-app" in body and "Environment:  prod" in body
+    assert "Count:        2" in body
+    assert "Culprit:      /srv/app/views.py:42 in handler" in body
+    assert "raise ValueError('invalid input')" in body
+    assert f"https://errors.example.com/admin/errors/error/{error_id}/change/" in body
+    assert alert_statuses() == [("new", "sent")]
+
+
+def test_regression_alerts_when_resolved_group_reopens(api, alerting):
+    error_id = send(api).json()["id"]
+    send_due_alerts()
+    api.post(f"/api/errors/{error_id}/resolve")
+
+    send(api)
+    send(api)
+    send_due_alerts()
+
+    assert [m["Subject"] for m in alerting.messages] == [
+        "[my-app/prod] ValueError: invalid input",
+        "[my-app/prod] Regression: ValueError: invalid input",
+    ]
+
+
+def test_existing_open_group_does_not_alert(api, alerting):
+    send(api)
+    send_due_alerts()
+    send(api)
+    send(api)
+
+    assert send_due_alerts() == 0
+    assert len(alerting.messages) == 1
+
+
+def test_long_subject_is_truncated(api, alerting):
+    send(api, message="x" * 500)
+    send_due_alerts()
+
+    subject = alerting.messages[0]["Subject"]
+    assert len(subject) == 150
+    assert subject.endswith("…")
+
+
+def test_alert_environments_limit_who_pages(api, alerting, settings):
+    settings.ALERT_ENVIRONMENTS = ["prod"]
+    send(api, environment="staging", traceback=python_traceback(line=1))
+    send(api, environment="prod", traceback=python_traceback(line=2))
+    send_due_alerts()
+
+    assert [m["Subject"].split("]")[0] for m in alerting.messages] == ["[my-app/prod"]
+
+
+def test_flood_control_caps_emails_and_counts_the_suppressed(api, alerting, settings):
+    settings.ALERT_MAX_PER_HOUR = 3
+    for line in range(1, 6):
+        send(api, traceback=python_traceback(line=line))
+    send_due_alerts()
+
+    assert len(alerting.messages) == 3
+    assert [status for _, status in alert_statuses()] == ["sent", "sent", "sent", "suppressed", "suppressed"]
+
+    later = timezone.now() + timedelta(hours=1, minutes=1)
+    send(api, traceback=python_traceback(line=99))
+    send_due_alerts(now=later)
+
+    assert len(alerting.messages) == 4
+    assert "2 more alerts were suppressed by flood control" in alerting.messages[3]["TextBody"]
+    send(api, traceback=python_traceback(line=100))
+    send_due_alerts(now=later)
+    assert "suppressed" not in alerting.messages[4]["TextBody"]
+
+
+def test_server_error_is_retried_with_backoff_then_sent(api, alerting):
+    alerting.mode = "500"
+    send(api)
+    send_due_alerts()
+
+    alert = Alert.objects.get()
+    assert (alert.status, alert.attempts) == ("pending", 1)
+    assert alert.next_attempt_at > timezone.now() + timedelta(seconds=50)
+    assert send_due_alerts() == 0  # not due yet
+
+    alerting.mode = "ok"
+    send_due_alerts(now=alert.next_attempt_at)
+
+    assert Alert.objects.get().status == "sent"
+    assert len(alerting.messages) == 1
+
+
+def test_unreachable_postmark_gives_up_after_a_few_attempts(api, alerting, settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        settings.POSTMARK_API_URL = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    send(api)
+
+    moment = timezone.now()
+    for _ in range(6):
+        send_due_alerts(now=moment)
+        moment += timedelta(hours=1)
+
+    alert = Alert.objects.get()
+    assert (alert.status, alert.attempts) == ("failed", 4)
+    assert "Connection" in alert.last_error
+
+
+def test_rejected_email_is_not_retried(api, alerting):
+    alerting.mode = "422"
+    send(api)
+    send_due_alerts()
+
+    alert = Alert.objects.get()
+    assert (alert.status, alert.attempts) == ("failed", 1)
+    assert "inactive" in alert.last_error
+
+
+def test_wrong_token_is_refused_by_postmark(api, alerting, settings):
+    settings.POSTMARK_API_TOKEN = "not-the-token"
+    send(api)
+    send_due_alerts()
+
+    assert Alert.objects.get().status == "failed"
+    assert alerting.messages == []
+
+
+def test_no_alert_rows_when_alerts_are_off(api, settings):
+    settings.POSTMARK_API_TOKEN = ""
+    send(api)
+
+    assert Alert.objects.count() == 0
+
+
+@override_settings(POSTMARK_API_TOKEN="t", POSTMARK_FROM_EMAIL="", ALERT_EMAILS=[])
+def test_start_up_line_names_missing_variables():
+    assert describe_alert_configuration() == "email alerts off: POSTMARK_FROM_EMAIL, ALERT_EMAILS not set"
+
+
+@pytest.mark.server
+def test_running_service_sends_alerts_in_the_background_and_survives_postmark_outage(tmp_path, postmark):
+    env = {
+        "POSTMARK_API_TOKEN": TOKEN,
+        "POSTMARK_FROM_EMAIL": "tracker@example.com",
+        "ALERT_EMAILS": "oncall@example.com",
+        "POSTMARK_API_URL": postmark.url,
+        "ALERT_RETRY_DELAY": "0.5",
+    }
+    server = RunningTracker(tmp_path, env).start()
+    try:
+        session = server.session()
+        postmark.mode = "500"
+        started = time.monotonic()
+        assert session.post(f"{server.url}/api/errors", json=report(), timeout=5).status_code == 201
+        assert time.monotonic() - started < 2  # the failing Postmark is not on the request path
+
+        deadline = time.monotonic() + 20
+        while postmark.requests < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert postmark.requests >= 2  # first try failed, a retry followed
+        postmark.mode = "ok"
+        while not postmark.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [m["Subject"] for m in postmark.messages] == ["[my-app/prod] ValueError: invalid input"]
+    finally:
+        server.stop()
+    assert "email alerts on: to 1 recipient(s)" in server.log.read_text()
