@@ -3,13 +3,17 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev
+.PHONY: run test install install-dev system-deps
 
 run: install
 	$(BIN)/error-tracker
 
-test: install-dev
+test: install-dev system-deps
 	$(BIN)/pytest
+
+# The browser tests drive Debian's Chromium (nothing downloads a browser here).
+system-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ErrorsConfig(AppConfig):
@@ -7,3 +8,10 @@ class ErrorsConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+
+
+class TrackerAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with our site (failed-login limit); named in INSTALLED_APPS."""
+
+    default = False
+    default_site = "errors.admin_site.TrackerAdminSite"

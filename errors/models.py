@@ -8,8 +8,20 @@ from django.utils import timezone
 OCCURRENCES_KEPT = 5
 
 
+class ErrorQuerySet(models.QuerySet):
+    """Resolve and reopen as one UPDATE: the API, the admin page and bulk actions share these."""
+
+    def resolve(self):
+        return self.update(resolved=True)
+
+    def reopen(self):
+        return self.update(resolved=False)
+
+
 class Error(models.Model):
     """One row per fingerprint: the group every matching report is counted into."""
+
+    objects = ErrorQuerySet.as_manager()
 
     fingerprint = models.CharField(max_length=32, unique=True)
     project = models.CharField(max_length=100)
@@ -37,7 +49,8 @@ class Error(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.exception_type}: {self.message[:60]}"
+        headline = (self.message.strip().splitlines() or [""])[0]
+        return f"{self.exception_type}: {headline[:80]}" if headline else self.exception_type
 
     @property
     def culprit(self):
@@ -47,11 +60,11 @@ class Error(models.Model):
 
     def resolve(self):
         """Mark resolved; a later report of the same fingerprint reopens it (see ingest)."""
-        Error.objects.filter(pk=self.pk).update(resolved=True)
+        Error.objects.filter(pk=self.pk).resolve()
         self.resolved = True
 
     def reopen(self):
-        Error.objects.filter(pk=self.pk).update(resolved=False)
+        Error.objects.filter(pk=self.pk).reopen()
         self.resolved = False
 
 

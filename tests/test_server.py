@@ -161,3 +161,19 @@ def test_health_is_503_while_the_database_is_unreachable_and_recovers(tmp_path):
         assert requests.get(f"{server.url}/health", timeout=10).json() == {"status": "ok"}
     finally:
         server.stop()
+
+
+def test_admin_user_from_environment_is_created_once_and_never_overwritten(tmp_path):
+    first = RunningTracker(tmp_path, {"ADMIN_USERNAME": "boss", "ADMIN_PASSWORD": "first-password"}).start()
+    first.stop()
+    with sqlite3.connect(first.database) as db:
+        created = db.execute("SELECT password, is_superuser FROM auth_user WHERE username = 'boss'").fetchone()
+
+    second = RunningTracker(tmp_path, {"ADMIN_USERNAME": "boss", "ADMIN_PASSWORD": "another-password"}).start()
+    second.stop()
+    with sqlite3.connect(second.database) as db:
+        after = db.execute("SELECT password, is_superuser FROM auth_user WHERE username = 'boss'").fetchone()
+
+    assert created[1] == 1
+    assert after == created
+    assert "admin user 'boss' exists; ADMIN_PASSWORD not applied" in second.log.read_text()

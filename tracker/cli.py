@@ -41,6 +41,7 @@ def serve():
         print(f"error-tracker: {exc}", file=sys.stderr)
         return 2
     call_command("migrate", interactive=False, verbosity=0)
+    _ensure_admin_user(settings)
     connections.close_all()  # no connection may cross the fork into workers
 
     from gunicorn.app.base import BaseApplication
@@ -71,6 +72,20 @@ def serve():
 
     Server().run()
     return 0
+
+
+def _ensure_admin_user(settings):
+    """Create ADMIN_USERNAME as a superuser if it does not exist; never touch an existing one."""
+    if not settings.ADMIN_USERNAME:
+        return
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if User.objects.filter(username=settings.ADMIN_USERNAME).exists():
+        print(f"error-tracker: admin user {settings.ADMIN_USERNAME!r} exists; ADMIN_PASSWORD not applied", file=sys.stderr)
+        return
+    User.objects.create_superuser(settings.ADMIN_USERNAME, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD)
+    print(f"error-tracker: created admin user {settings.ADMIN_USERNAME!r}", file=sys.stderr)
 
 
 def _post_worker_init(worker):

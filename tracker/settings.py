@@ -72,6 +72,16 @@ ALERT_ENVIRONMENTS = _read("ALERT_ENVIRONMENTS", list, [])
 ALERT_MAX_PER_HOUR = _read("ALERT_MAX_PER_HOUR", int, 30)
 ALERT_RETRY_DELAY = _read("ALERT_RETRY_DELAY", float, 30.0)
 
+ADMIN_USERNAME = _read("ADMIN_USERNAME", str, "")
+ADMIN_PASSWORD = _read("ADMIN_PASSWORD", str, "")
+ADMIN_EMAIL = _read("ADMIN_EMAIL", str, "")
+if bool(ADMIN_USERNAME) != bool(ADMIN_PASSWORD):
+    raise ImproperlyConfigured("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
+
+# Behind https, cookies only travel encrypted, and CSRF accepts the public origin.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+
 # --- storage -------------------------------------------------------------------------------
 
 DATABASE_PATH = Path(_read("DATABASE_PATH", str, "./data/errors.db")).expanduser().resolve()
@@ -137,12 +147,13 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 # --- Django --------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "errors.apps.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "rest_framework",
     "django_ratelimit",
     "errors",

@@ -1,0 +1,228 @@
+"""The triage screens: find, read, resolve."""
+
+import json
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from .models import Error, Occurrence
+from .stacktrace import PYTHON, parse_stack
+
+MESSAGE_PREVIEW = 90
+
+
+class LastSeenFilter(admin.SimpleListFilter):
+    title = "last seen"
+    parameter_name = "seen"
+    PERIODS = {"today": ("Today", None), "7d": ("Past 7 days", 7), "30d": ("Past 30 days", 30)}
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _days) in self.PERIODS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.PERIODS:
+            return queryset
+        days = self.PERIODS[self.value()][1]
+        now = timezone.now()
+        since = now.replace(hour=0, minute=0, second=0, microsecond=0) if days is None else now - timedelta(days=days)
+        return queryset.filter(last_seen__gte=since)
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved=False)
+        if self.value() == "resolved":
+            return queryset.filter(resolved=True)
+        return queryset
+
+
+def _pretty_json(value):
+    if value is None:
+        return "—"
+    return format_html("<pre class=\"json\">{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+class OccurrenceInline(admin.TabularInline):
+    model = Occurrence
+    verbose_name_plural = "Latest occurrences (newest first)"
+    fields = ["timestamp", "environment", "request_method", "request_url", "user_id", "headers_display", "extra_display"]
+    readonly_fields = fields
+    ordering = ["-id"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="request headers")
+    def headers_display(self, occurrence):
+        return _pretty_json(occurrence.headers)
+
+    @admin.display(description="extra")
+    def extra_display(self, occurrence):
+        return _pretty_json(occurrence.extra_data)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Error)
+class ErrorAdmin(admin.ModelAdmin):
+    list_display = [
+        "exception_type", "message_preview", "project", "environment", "source", "count",
+        "last_seen_display", "first_seen", "status",
+    ]
+    list_display_links = ["exception_type", "message_preview"]
+    list_filter = ["project", "environment", "source", StatusFilter, LastSeenFilter]
+    search_fields = ["exception_type", "message", "=fingerprint", "culprit_file"]
+    ordering = ["-last_seen", "-id"]
+    list_per_page = 100
+    show_full_result_count = False
+    actions = ["resolve_selected", "reopen_selected"]
+    inlines = [OccurrenceInline]
+    fieldsets = [
+        (None, {"fields": ["exception_type", "message", "status", "culprit_display", "traceback_display"]}),
+        ("Group", {"fields": [
+            "project", "environment", "source", "count", "first_seen", "last_seen", "fingerprint",
+        ]}),
+    ]
+    readonly_fields = [
+        "exception_type", "message", "status", "culprit_display", "traceback_display", "project",
+        "environment", "source", "count", "first_seen", "last_seen", "fingerprint",
+    ]
+
+    # --- list ------------------------------------------------------------------------------
+
+    @admin.display(description="message")
+    def message_preview(self, error):
+        first_line = (error.message.strip().splitlines() or [""])[0]
+        if len(first_line) > MESSAGE_PREVIEW:
+            first_line = first_line[: MESSAGE_PREVIEW - 1] + "…"
+        return first_line
+
+    @admin.display(description="last seen", ordering="last_seen")
+    def last_seen_display(self, error):
+        return format_html('<span title="{}">{}</span>', error.last_seen.isoformat(), naturaltime(error.last_seen))
+
+    @admin.display(description="status", ordering="resolved")
+    def status(self, error):
+        if error.resolved:
+            return mark_safe('<span class="status-resolved">Resolved</span>')
+        return mark_safe('<strong class="status-open">Open</strong>')
+
+    @admin.action(description="Resolve selected errors")
+    def resolve_selected(self, request, queryset):
+        count = queryset.resolve()
+        self.message_user(request, f"Resolved {count} error(s).", messages.SUCCESS)
+
+    @admin.action(description="Reopen selected errors")
+    def reopen_selected(self, request, queryset):
+        count = queryset.reopen()
+        self.message_user(request, f"Reopened {count} error(s).", messages.SUCCESS)
+
+    # --- one error -------------------------------------------------------------------------
+
+    @admin.display(description="culprit")
+    def culprit_display(self, error):
+        culprit = error.culprit
+        if culprit is None:
+            return "—"
+        where = culprit["file"] if culprit["line"] is None else f'{culprit["file"]}:{culprit["line"]}'
+        if culprit["function"]:
+            return format_html("<code>{}</code> in <code>{}</code>", where, culprit["function"])
+        return format_html("<code>{}</code>", where)
+
+    @admin.display(description="traceback")
+    def traceback_display(self, error):
+        if not error.traceback:
+            return "—"
+        lines = error.traceback.splitlines()
+        marked = _culprit_line_index(error, lines)
+        return format_html(
+            '<pre class="traceback">{}</pre>',
+            format_html_join(
+                "\n",
+                "{}",
+                (
+                    (format_html('<mark class="culprit">{}</mark>', line) if index == marked else line,)
+                    for index, line in enumerate(lines)
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="errors_error_resolve"),
+            path("<int:pk>/reopen/", self.admin_site.admin_view(self.reopen_view), name="errors_error_reopen"),
+        ] + super().get_urls()
+
+    def resolve_view(self, request, pk):
+        return self._set_status(request, pk, resolved=True)
+
+    def reopen_view(self, request, pk):
+        return self._set_status(request, pk, resolved=False)
+
+    def _set_status(self, request, pk, *, resolved):
+        """The Resolve / Reopen buttons of the error page (POST, CSRF-checked by the admin)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        error = get_object_or_404(Error, pk=pk)
+        if not self.has_change_permission(request, error):
+            raise PermissionDenied
+        if resolved:
+            error.resolve()
+        else:
+            error.reopen()
+        self.message_user(request, "Error resolved." if resolved else "Error reopened.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: the page's actions are Resolve / Reopen, not Save.
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Error",
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "title": "Errors"})
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    class Media:
+        css = {"all": ["errors/admin.css"]}
+
+
+def _culprit_line_index(error, lines):
+    """Which printed line is the culprit frame: the last match for Python, the first for JS."""
+    if not error.culprit_file or error.culprit_line is None:
+        return None
+    line_marks = (f"line {error.culprit_line}", f":{error.culprit_line}")
+    matches = [
+        index for index, text in enumerate(lines)
+        if error.culprit_file in text and any(mark in text for mark in line_marks)
+    ]
+    if not matches:
+        return None
+    return matches[-1] if parse_stack(error.traceback).language == PYTHON else matches[0]

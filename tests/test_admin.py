@@ -1,0 +1,175 @@
+"""The admin triage screens through Django's test client (the browser scenarios are in
+test_admin_browser.py)."""
+
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.utils import timezone
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from errors.models import Error
+from tests.conftest import ERROR_TRACKER, clean_env
+from tests.factories import javascript_stack, python_traceback, report
+
+LIST = "/admin/errors/error/"
+
+
+@pytest.fixture
+def admin_client(client, db):
+    user = User.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+def send(api, **fields):
+    return api.post("/api/errors", report(**fields), format="json").json()
+
+
+def test_list_shows_triage_columns(api, admin_client):
+    send(api, message="first line of the message\nsecond line")
+    Error.objects.update(last_seen=timezone.now() - timedelta(minutes=3))
+    page = admin_client.get(LIST).content.decode()
+
+    for text in ["ValueError", "first line of the message", "my-app", "prod", "backend", "3\xa0minutes ago", "Open"]:
+        assert text in page, text
+    assert "second line" not in page
+
+
+def test_search_finds_by_message_fingerprint_and_culprit_file(api, admin_client):
+    a = send(api, message="disk quota exceeded", traceback=python_traceback(file="/srv/app/storage.py", line=3))
+    send(api, message="unrelated", traceback=python_traceback(line=4))
+
+    assert admin_client.get(LIST, {"q": "quota"}).context["cl"].result_count == 1
+    assert admin_client.get(LIST, {"q": a["fingerprint"]}).context["cl"].result_count == 1
+    assert admin_client.get(LIST, {"q": "storage.py"}).context["cl"].result_count == 1
+
+
+def test_filters_by_project_source_status_and_last_seen(api, admin_client):
+    send(api, project="shop", traceback=python_traceback(line=1))
+    resolved = send(api, project="blog", traceback=python_traceback(line=2))
+    send(api, project="blog", exception_type="TypeError", traceback=javascript_stack())
+    api.post(f"/api/errors/{resolved['id']}/resolve")
+    Error.objects.filter(project="shop").update(last_seen="2020-01-01T00:00:00Z")
+
+    def count(**query):
+        return admin_client.get(LIST, query).context["cl"].result_count
+
+    assert count(project="blog") == 2
+    assert count(source="browser") == 1
+    assert count(status="resolved") == 1
+    assert count(status="open") == 2
+    assert count(seen="7d") == 2
+    assert count(seen="today") == 2
+
+
+def test_bulk_actions_resolve_and_reopen(api, admin_client):
+    ids = [send(api, traceback=python_traceback(line=n))["id"] for n in (1, 2, 3)]
+
+    admin_client.post(LIST, {"action": "resolve_selected", "_selected_action": ids[:2]})
+    assert sorted(Error.objects.filter(resolved=True).values_list("id", flat=True)) == ids[:2]
+
+    admin_client.post(LIST, {"action": "reopen_selected", "_selected_action": ids[:1]})
+    assert list(Error.objects.filter(resolved=True).values_list("id", flat=True)) == ids[1:2]
+
+
+def test_error_page_is_read_only_with_highlighted_culprit_and_buttons(api, admin_client):
+    error_id = send(api, request_headers={"Authorization": "Bearer x", "Accept": "text/html"})["id"]
+    page = admin_client.get(f"{LIST}{error_id}/change/").content.decode()
+
+    assert '<mark class="culprit">  File &quot;/srv/app/views.py&quot;, line 42, in handler</mark>' in page
+    assert 'id="resolve-button"' in page
+    assert 'name="_save"' not in page
+    assert "&quot;Authorization&quot;: &quot;[Filtered]&quot;" in page
+    form = page.split('id="error_form"')[1].split("</form>")[0]
+    assert "<textarea" not in form
+    assert 'type="text"' not in form
+
+
+def test_resolve_and_reopen_buttons(api, admin_client):
+    error_id = send(api)["id"]
+
+    response = admin_client.post(f"{LIST}{error_id}/resolve/")
+    assert response.status_code == 302
+    assert Error.objects.get(pk=error_id).resolved is True
+    admin_client.post(f"{LIST}{error_id}/reopen/")
+    assert Error.objects.get(pk=error_id).resolved is False
+    assert admin_client.get(f"{LIST}{error_id}/resolve/").status_code == 405
+
+
+def test_no_add_and_no_occurrence_menu(admin_client):
+    assert admin_client.get(f"{LIST}add/").status_code == 403
+    index = admin_client.get("/admin/").content.decode()
+    assert "/admin/errors/error/" in index
+    assert "/admin/errors/occurrence/" not in index
+
+
+def test_only_superusers_may_delete(api, client, db):
+    error_id = send(api)["id"]
+    staff = User.objects.create_user("staff", password="pw", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=["view_error", "change_error", "delete_error"]))
+    client.force_login(staff)
+
+    assert client.get(f"{LIST}{error_id}/delete/").status_code == 403
+    assert client.post(f"{LIST}{error_id}/resolve/").status_code == 302
+    assert Error.objects.get(pk=error_id).resolved is True
+
+
+def test_superuser_can_delete_a_group(api, admin_client):
+    error_id = send(api)["id"]
+
+    admin_client.post(f"{LIST}{error_id}/delete/", {"post": "yes"})
+
+    assert not Error.objects.filter(pk=error_id).exists()
+
+
+def test_list_query_count_does_not_grow_with_rows(api, admin_client):
+    def queries_for_list():
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(LIST).status_code == 200
+        return len(captured)
+
+    for n in range(20):
+        send(api, traceback=python_traceback(line=n))
+    with_20 = queries_for_list()
+    for n in range(20, 200):
+        send(api, traceback=python_traceback(line=n))
+    with_200 = queries_for_list()
+
+    assert with_200 == with_20
+    assert with_200 <= 12
+
+
+def test_failed_logins_are_limited_per_ip(client, db):
+    User.objects.create_superuser("root", "root@example.com", "right-password")
+    statuses = [
+        client.post("/admin/login/", {"username": "root", "password": f"wrong-{n}"}).status_code for n in range(11)
+    ]
+
+    assert statuses == [200] * 10 + [429]
+    blocked = client.post("/admin/login/", {"username": "root", "password": "right-password"})
+    assert blocked.status_code == 429
+    assert "Too many login attempts" in blocked.content.decode()
+    assert int(blocked["Retry-After"]) >= 1
+
+
+def test_successful_logins_are_not_counted(client, db):
+    User.objects.create_superuser("root", "root@example.com", "right-password")
+    for _ in range(12):
+        response = client.post("/admin/login/", {"username": "root", "password": "right-password"})
+        assert response.status_code == 302
+        client.logout()
+
+
+@pytest.mark.parametrize(
+    "public_url, secure", [("https://errors.example.com", "True True"), ("http://localhost:5010", "False False")]
+)
+def test_cookies_are_secure_behind_https(tmp_path, public_url, secure):
+    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    env = clean_env(API_KEY="k", DATABASE_PATH=str(tmp_path / "errors.db"), PUBLIC_URL=public_url)
+
+    result = subprocess.run([str(ERROR_TRACKER), "shell", "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.stdout.strip().splitlines()[-1] == secure, result.stderr
