@@ -3,13 +3,22 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev system-deps
+# The second pass runs the API, admin and job tests against PostgreSQL (the scale-out mode).
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/error_tracker
+export TEST_POSTGRES_URL
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test install install-dev system-deps services
 
 run: install
 	$(BIN)/error-tracker
 
-test: install-dev system-deps
+test: install-dev system-deps services
 	$(BIN)/pytest
+	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "not server and not browser and not load"
+
+services:
+	scripts/ensure-services
 
 # The browser tests drive Debian's Chromium (nothing downloads a browser here).
 system-deps:

@@ -44,7 +44,8 @@ def free_port():
 
 def clean_env(**overrides):
     """This process's environment without the test settings, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "API_KEY", "DATABASE_PATH")}
+    test_only = ("DJANGO_SETTINGS_MODULE", "API_KEY", "DATABASE_PATH", "DATABASE_URL", "TEST_DATABASE_URL", "CACHE_URL")
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(overrides)
     return env
 
@@ -70,7 +71,12 @@ class RunningTracker:
 
     def start(self, timeout=20):
         self.process = subprocess.Popen(
-            [str(ERROR_TRACKER)], env=self.env, cwd=REPO, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+            [str(ERROR_TRACKER)],
+            env=self.env,
+            cwd=REPO,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -95,6 +101,11 @@ class RunningTracker:
             self.process.kill()
             raise
 
+    def kill(self):
+        """kill -9 of the whole instance: gunicorn's master and its workers."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
     def session(self):
         session = requests.Session()
         session.headers["X-API-Key"] = API_KEY
@@ -106,3 +117,31 @@ def tracker_server(tmp_path):
     server = RunningTracker(tmp_path).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    base = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/error_tracker")
+    server, _, _name = base.rpartition("/")
+    name = f"et_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url():
+    """The local Redis, in a database emptied for this test."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()

@@ -7,6 +7,8 @@ HOST:PORT. Any other arguments run that Django management command.
 import os
 import sys
 
+MIGRATION_LOCK_ID = 5010  # any constant shared by every instance
+
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
@@ -40,7 +42,7 @@ def serve():
     except SystemCheckError as exc:
         print(f"error-tracker: {exc}", file=sys.stderr)
         return 2
-    call_command("migrate", interactive=False, verbosity=0)
+    _migrate_once()
     _ensure_admin_user(settings)
     connections.close_all()  # no connection may cross the fork into workers
 
@@ -72,6 +74,23 @@ def serve():
 
     Server().run()
     return 0
+
+
+def _migrate_once():
+    """Apply migrations; on PostgreSQL under an advisory lock, so instances starting together
+    take turns (the second finds nothing to do)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        call_command("migrate", interactive=False, verbosity=0)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_ID])
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_ID])
 
 
 def _ensure_admin_user(settings):

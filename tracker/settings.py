@@ -94,6 +94,9 @@ if os.environ.get("DATABASE_URL"):
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable database answers 503 within seconds instead of hanging the request.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
