@@ -1,13 +1,22 @@
 """Input validation and output shapes of the API. Nothing here writes."""
 
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from .models import Error, Occurrence
 
 class StringField(serializers.CharField):
-    """A CharField that takes JSON strings only, not numbers coerced to text."""
+    """A CharField that takes JSON strings only, not numbers coerced to text.
+
+    Lone surrogates are already refused by StrictJSONParser for the whole body, so DRF's
+    per-character surrogate validator (a Python loop over every traceback) is dropped.
+    """
 
     default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitSurrogateCharactersValidator)]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -101,8 +101,11 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend plus in-process queueing of writers (see its docstring).
+            "ENGINE": "tracker.sqlite_backend",
             "NAME": str(DATABASE_PATH),
+            # A connection per thread, kept: opening one costs more than most queries.
+            "CONN_MAX_AGE": None,
             # Concurrent writers queue on IMMEDIATE transactions (waiting up to `timeout`
             # seconds) instead of failing with "database is locked" on lock upgrade.
             "OPTIONS": {

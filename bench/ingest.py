@@ -1,0 +1,427 @@
+"""Ingestion benchmark: figures and ratios against a baseline measured in the same run.
+
+Run: `make bench` (or `.venv/bin/python bench/ingest.py`; `--help` for options).
+
+For each deployment it starts real `error-tracker` processes, drives `POST /api/errors` with wrk
+over 100 realistic bodies (~2 KB, 10-frame Python tracebacks, 100 distinct groups), and, in the
+same server, a trivial Django view that parses the same JSON and answers 201 without touching
+the database: the framework's ceiling. It prints req/s, p50/p99 latency, non-2xx answers, the
+service's peak RSS, ingest throughput as a share of the ceiling, and checks that what the
+database stored matches what was acknowledged. It also times parsing a 256 KB traceback and the
+admin error list over 100,000 groups.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+ERROR_TRACKER = Path(sys.executable).with_name("error-tracker")
+API_KEY = "bench-api-key"
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+LUA = r"""
+local bodies = {%(bodies)s}
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "%(api_key)s"
+
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, "%(path)s", nil, bodies[i])
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %%d, "duration_us": %%d, "non2xx": %%d, "socket_errors": %%d, "p50_us": %%d, "p99_us": %%d}\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+# --- workload ------------------------------------------------------------------------------
+
+
+def make_bodies(count=100):
+    """100 reports of 100 groups: 10-frame tracebacks whose innermost app frame differs."""
+    bodies = []
+    for n in range(count):
+        frames = []
+        for depth in range(9):
+            frames.append(
+                f'  File "/srv/shop/.venv/lib/python3.12/site-packages/django/core/handlers/layer{depth}.py", '
+                f"line {100 + depth * 7}, in inner_{depth}\n    response = get_response(request)\n"
+            )
+        frames.append(
+            f'  File "/srv/shop/app/views/module_{n % 20}.py", line {10 + n}, in handler_{n}\n'
+            f"    total = order.items[{n}].price * quantity\n"
+        )
+        traceback = "Traceback (most recent call last):\n" + "".join(frames) + f"ValueError: invalid input {n}\n"
+        body = {
+            "project": f"shop-{n % 5}",
+            "environment": "production",
+            "exception_type": "ValueError",
+            "message": f"invalid input {n}: quantity must be positive",
+            "traceback": traceback,
+            "request_url": f"/api/orders/{n}?page=2",
+            "request_method": "POST",
+            "request_headers": {"Accept": "application/json", "User-Agent": "bench/1.0", "Authorization": "Bearer x"},
+            "user_id": f"user-{n}",
+            "extra": {"request_id": uuid.UUID(int=n).hex, "release": "2026.11.28"},
+        }
+        bodies.append(json.dumps(body))
+    return bodies
+
+
+def write_lua(directory, bodies, path):
+    script = Path(directory) / f"{path.strip('/').replace('/', '_')}.lua"
+    quoted = ",\n".join(_lua_string(body) for body in bodies)
+    script.write_text(LUA % {"bodies": quoted, "api_key": API_KEY, "path": path})
+    return script
+
+
+def _lua_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Instance:
+    def __init__(self, data_dir, env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / "server.log"
+        keep = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE")}
+        self.env = {
+            **keep,
+            "API_KEY": API_KEY,
+            "DATABASE_PATH": str(data_dir / "errors.db"),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "RATE_LIMIT": "100000000/m",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "PYTHONPATH": str(REPO),
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [str(ERROR_TRACKER)], env=self.env, cwd=REPO, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
+
+    def pids(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        found = [self.process.pid]
+        if children.exists():
+            found += [int(pid) for pid in children.read_text().split()]
+        return found
+
+    def rss_bytes(self):
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            total += int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) * 1024
+        return total
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(60)
+
+
+@contextmanager
+def peak_rss(instances):
+    """Sample the instances' summed RSS every 100 ms; yields a dict filled with the peak."""
+    result = {"peak": 0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            result["peak"] = max(result["peak"], sum(i.rss_bytes() for i in instances))
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        thread.join()
+
+
+def run_wrk(url, script, connections, duration):
+    result = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", str(script), url],
+        capture_output=True, text=True, timeout=duration + 60,
+    )
+    line = next((l for l in result.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed:\n{result.stdout}\n{result.stderr}")
+    data = json.loads(line[len("RESULT "):])
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    return data
+
+
+def run_parallel_wrk(urls, script_path, connections, duration):
+    """One wrk per instance, connections split between them; figures summed."""
+    results = [None] * len(urls)
+
+    def one(index):
+        results[index] = run_wrk(urls[index], script_path, max(connections // len(urls), 1), duration)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(urls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "requests": sum(r["requests"] for r in results),
+        "non2xx": sum(r["non2xx"] for r in results),
+        "socket_errors": sum(r["socket_errors"] for r in results),
+        "rps": sum(r["rps"] for r in results),
+        "p50_us": max(r["p50_us"] for r in results),
+        "p99_us": max(r["p99_us"] for r in results),
+    }
+
+
+# --- deployments ---------------------------------------------------------------------------
+
+
+def stored_sqlite(path):
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT coalesce(sum(count), 0) FROM errors").fetchone()[0]
+
+
+def stored_postgres(url):
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        return db.execute("SELECT coalesce(sum(count), 0) FROM errors").fetchone()[0]
+
+
+@contextmanager
+def postgres_database():
+    import psycopg
+    import redis
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def measure_deployment(label, instances, stored, scratch, connections_list, duration):
+    bodies = make_bodies()
+    ingest_script = write_lua(scratch, bodies, "/api/errors")
+    trivial_script = write_lua(scratch, bodies, "/bench/trivial")
+    urls = [i.url for i in instances]
+    rows = []
+    for connections in connections_list:
+        run_parallel_wrk(urls, trivial_script, connections, 3)  # warm-up
+        with peak_rss(instances) as rss_trivial:
+            trivial = run_parallel_wrk(urls, trivial_script, connections, duration)
+        before = stored()
+        with peak_rss(instances) as rss_ingest:
+            ingest = run_parallel_wrk(urls, ingest_script, connections, duration)
+        time.sleep(1)  # let requests in flight at wrk's cutoff finish
+        stored_now = stored() - before
+        accepted = ingest["requests"] - ingest["non2xx"]
+        rows.append({
+            "deployment": label,
+            "connections": connections,
+            "trivial_rps": trivial["rps"],
+            "trivial_p99_ms": trivial["p99_us"] / 1000,
+            "ingest_rps": ingest["rps"],
+            "ratio": ingest["rps"] / trivial["rps"],
+            "p50_ms": ingest["p50_us"] / 1000,
+            "p99_ms": ingest["p99_us"] / 1000,
+            "non2xx": ingest["non2xx"] + ingest["socket_errors"],
+            "accepted": accepted,
+            "stored": stored_now,
+            # wrk stops mid-flight: at most one request per connection may be stored whose
+            # answer wrk no longer read. Anything else would be a loss or a double count.
+            "stored_ok": 0 <= stored_now - accepted <= connections,
+            "peak_rss_mb": max(rss_trivial["peak"], rss_ingest["peak"]) / 2**20,
+        })
+        print_row(rows[-1])
+    return rows
+
+
+def print_row(row):
+    print(
+        f"{row['deployment']:<22} c={row['connections']:<3} trivial {row['trivial_rps']:7.0f} req/s | "
+        f"ingest {row['ingest_rps']:7.0f} req/s = {row['ratio']:5.1%} of ceiling | "
+        f"p50 {row['p50_ms']:6.1f} ms p99 {row['p99_ms']:6.1f} ms | non-2xx {row['non2xx']} | "
+        f"accepted {row['accepted']} stored {row['stored']} {'OK' if row['stored_ok'] else 'MISMATCH'} | "
+        f"peak RSS {row['peak_rss_mb']:.0f} MB",
+        flush=True,
+    )
+
+
+# --- parsing and admin ---------------------------------------------------------------------
+
+
+def measure_parsing():
+    from errors.stacktrace import parse_stack
+
+    cap = 256 * 1024
+    frame = '  File "/srv/app/views.py", line 42, in handler\n    return compute(request)\n'
+    inputs = {
+        "python frames": "Traceback (most recent call last):\n" + frame * (cap // len(frame)),
+        "V8 frames": "Error: x\n" + "    at handler (https://x.example/app.js:10:5)\n" * (cap // 45),
+        "adversarial 'at ('": "at (\n" * (cap // 5),
+        "adversarial short lines": 'File "' + "a\n" * (cap // 2),
+    }
+    results = {}
+    for name, text in inputs.items():
+        times = []
+        for _ in range(20):
+            started = time.perf_counter()
+            parse_stack(text)
+            times.append((time.perf_counter() - started) * 1000)
+        results[name] = (statistics.median(times), max(times))
+        print(f"parse 256 KB {name:<24} median {results[name][0]:6.2f} ms  max {results[name][1]:6.2f} ms")
+    return results
+
+
+def measure_admin(scratch, groups=100_000):
+    data = Path(scratch) / "admin"
+    instance = Instance(data, {"ADMIN_USERNAME": "bench", "ADMIN_PASSWORD": "bench-password", "DJANGO_SETTINGS_MODULE": "tracker.settings"})
+    try:
+        database = data / "errors.db"
+        with sqlite3.connect(database) as db:
+            rows = (
+                (f"{n:032x}", f"project-{n % 50}", ("production", "staging")[n % 2], f"Error{n % 300}",
+                 f"message number {n}", "Traceback ...", n % 97 + 1, f"2026-{(n % 11) + 1:02d}-01 00:00:00",
+                 f"2026-11-{(n % 27) + 1:02d} {n % 24:02d}:{n % 60:02d}:00", n % 3 == 0, "backend",
+                 f"/srv/app/module_{n % 400}.py", n % 500, "handler")
+                for n in range(groups)
+            )
+            db.executemany(
+                "INSERT INTO errors (fingerprint, project, environment, exception_type, message, traceback, count,"
+                " first_seen, last_seen, resolved, source, culprit_file, culprit_line, culprit_function)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            db.execute("ANALYZE")
+        session = requests.Session()
+        login = session.get(f"{instance.url}/admin/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)[1]
+        session.post(
+            f"{instance.url}/admin/login/",
+            data={"username": "bench", "password": "bench-password", "csrfmiddlewaretoken": token, "next": "/admin/"},
+            headers={"Referer": f"{instance.url}/admin/login/"},
+        )
+        pages = {
+            "list, first page": "/admin/errors/error/",
+            "list, page 500": "/admin/errors/error/?p=500",
+            "filter project": "/admin/errors/error/?project=project-7",
+            "filter open, 7 days": "/admin/errors/error/?status=open&seen=7d",
+            "search message": "/admin/errors/error/?q=number+4242",
+            "error page": "/admin/errors/error/4242/change/",
+        }
+        results = {}
+        for name, path in pages.items():
+            times = []
+            for _ in range(15):
+                started = time.perf_counter()
+                response = session.get(f"{instance.url}{path}")
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            results[name] = (statistics.median(times), max(times))
+            print(f"admin {groups:,} groups: {name:<22} median {results[name][0]:7.1f} ms  max {results[name][1]:7.1f} ms")
+        return results
+    finally:
+        instance.stop()
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run (default 20)")
+    parser.add_argument("--connections", default="8,32", help="comma-separated connection counts (default 8,32)")
+    parser.add_argument("--skip-postgres", action="store_true", help="only the default SQLite deployment")
+    parser.add_argument("--skip-admin", action="store_true", help="skip the 100,000-group admin measurement")
+    args = parser.parse_args()
+    connections_list = [int(c) for c in args.connections.split(",")]
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="et-bench-") as scratch:
+        scratch = Path(scratch)
+        print(f"machine: {os.cpu_count()} cores; wrk -t2 on the same cores; {args.duration} s per run", flush=True)
+        instance = Instance(scratch / "sqlite", {})
+        try:
+            rows += measure_deployment(
+                "sqlite, 1 instance", [instance], lambda: stored_sqlite(scratch / "sqlite" / "errors.db"),
+                scratch, connections_list, args.duration,
+            )
+        finally:
+            instance.stop()
+        if not args.skip_postgres:
+            for count in (1, 2):
+                with postgres_database() as url:
+                    env = {"DATABASE_URL": url, "CACHE_URL": REDIS_URL, "SECRET_KEY": "bench"}
+                    instances = [Instance(scratch / f"pg{count}-{n}", env) for n in range(count)]
+                    try:
+                        rows += measure_deployment(
+                            f"postgres+redis, {count} inst", instances, lambda: stored_postgres(url),
+                            scratch, connections_list, args.duration,
+                        )
+                    finally:
+                        for running in instances:
+                            running.stop()
+        measure_parsing()
+        if not args.skip_admin:
+            measure_admin(scratch)
+    failed = [row for row in rows if not row["stored_ok"] or row["non2xx"]]
+    print("stored = accepted and no non-2xx in every run" if not failed else f"PROBLEMS in {len(failed)} run(s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
