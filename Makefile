@@ -8,7 +8,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/error_tracker
 export TEST_POSTGRES_URL
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install install-dev system-deps services
+.PHONY: run test bench install install-dev system-deps services
 
 run: install
 	$(BIN)/error-tracker
@@ -19,6 +19,11 @@ test: install-dev system-deps services
 
 services:
 	scripts/ensure-services
+
+# Not part of `make test`: figures, not pass/fail timing (see bench/README.md).
+bench: install-dev services
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python bench/ingest.py
 
 # The browser tests drive Debian's Chromium (nothing downloads a browser here).
 system-deps:
