@@ -51,13 +51,13 @@ class StrictJSONParser(JSONParser):
         try:
             data = json.loads(raw, parse_float=_finite_float, parse_constant=_reject_constant)
         except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply")
+            raise ParseError("JSON parse error - nested too deeply") from None
         except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}")
+            raise ParseError(f"JSON parse error - {exc}") from exc
         if _deeper_than(data, MAX_DEPTH):
             raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            raise ParseError("JSON parse error - string contains a lone surrogate escape (\\ud800-\\udfff)")
+            raise ParseError("JSON parse error - string contains a lone surrogate escape (\\ud800-\\udfff)") from None
         return data

@@ -77,7 +77,7 @@ def _get_error(pk):
     try:
         return Error.objects.get(pk=pk)
     except Error.DoesNotExist:
-        raise Http404(f"Error {pk} not found.")
+        raise Http404(f"Error {pk} not found.") from None
 
 
 class ErrorDetailView(ApiView):

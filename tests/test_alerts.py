@@ -5,7 +5,6 @@ import time
 from datetime import timedelta
 
 import pytest
-import requests
 from django.test import override_settings
 from django.utils import timezone
 
