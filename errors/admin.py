@@ -90,7 +90,7 @@ class ErrorAdmin(admin.ModelAdmin):
     list_filter = ["project", "environment", "source", StatusFilter, LastSeenFilter]
     search_fields = ["exception_type", "message", "=fingerprint", "culprit_file"]
     ordering = ["-last_seen", "-id"]
-    list_per_page = 100
+    list_per_page = 50
     show_full_result_count = False
     actions = ["resolve_selected", "reopen_selected"]
     inlines = [OccurrenceInline]

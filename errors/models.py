@@ -46,6 +46,9 @@ class Error(models.Model):
             models.Index(fields=["-last_seen", "-id"], name="errors_last_seen_idx"),
             models.Index(fields=["project", "-last_seen"], name="errors_project_idx"),
             models.Index(fields=["resolved", "-last_seen"], name="errors_resolved_idx"),
+            # The admin's environment and source filters list their distinct values.
+            models.Index(fields=["environment"], name="errors_environment_idx"),
+            models.Index(fields=["source"], name="errors_source_idx"),
         ]
 
     def __str__(self):
