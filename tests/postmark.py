@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,8 @@ REQUIRED = ("From", "To", "Subject")
 class FakePostmark:
     """Accepts, refuses or fails sends as `mode` says; keeps every accepted message.
 
-    mode: "ok", "500" (server error without a JSON body) or "422" (Postmark's JSON error).
+    mode: "ok", "500" (server error without a JSON body), "422" (Postmark's JSON error) or
+    "slow" (accepts after 1 second).
     """
 
     def __init__(self, token):
@@ -46,6 +48,8 @@ class FakePostmark:
                     return self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
                 if self.headers.get("X-Postmark-Server-Token") != fake.token:
                     return self._answer(401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."})
+                if mode == "slow":
+                    time.sleep(1)
                 if mode == "500":
                     return self._answer(500, None)
                 if mode == "422":

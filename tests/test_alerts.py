@@ -217,3 +217,31 @@ def test_running_service_sends_alerts_in_the_background_and_survives_postmark_ou
     finally:
         server.stop()
     assert "email alerts on: to 1 recipient(s)" in server.log.read_text()
+
+
+@pytest.mark.server
+def test_slow_postmark_does_not_slow_ingestion(tmp_path, postmark):
+    env = {
+        "POSTMARK_API_TOKEN": TOKEN,
+        "POSTMARK_FROM_EMAIL": "tracker@example.com",
+        "ALERT_EMAILS": "oncall@example.com",
+        "POSTMARK_API_URL": postmark.url,
+    }
+    postmark.mode = "slow"
+    server = RunningTracker(tmp_path, env).start()
+    try:
+        session = server.session()
+        timings = []
+        for line in range(1, 6):  # five new groups: five alerts for the slow server
+            started = time.monotonic()
+            response = session.post(f"{server.url}/api/errors", json=report(traceback=python_traceback(line=line)), timeout=10)
+            timings.append(time.monotonic() - started)
+            assert response.status_code == 201
+        deadline = time.monotonic() + 30
+        while len(postmark.messages) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.stop()
+
+    assert max(timings) < 0.5  # each alert send takes 1 s
+    assert len(postmark.messages) == 5
