@@ -61,9 +61,9 @@ class ErrorCollectionView(ApiView):
         )
 
     def post(self, request):
-        body = ReportSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        report = Report(**body.validated_data)
+        serializer = ReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = Report(**serializer.validated_data)
         if request.query_params.get("dry_run") in ("1", "true"):
             return Response(grouping_preview(group_report(report)))
         recorded = record_error(report)
@@ -122,12 +122,16 @@ class HealthView(APIView):
 # --- one error shape at the boundary -------------------------------------------------------
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Database unavailable, try again shortly."
+
+
 def api_exception_handler(exc, context):
     """Every refusal is JSON with a `detail` sentence; invalid fields are listed in `fields`."""
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("database unavailable: %s", exc)
-        exc = exceptions.APIException("Database unavailable, try again shortly.")
-        exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        exc = DatabaseUnavailable()
     if isinstance(exc, exceptions.ValidationError):
         request = context["request"]
         fields = _as_field_errors(exc.detail)
