@@ -33,8 +33,6 @@ def claim_lease(name, interval, now=None):
 def run_retention_if_due(now=None):
     if claim_lease("retention", RETENTION_INTERVAL, now):
         purge_resolved(settings.RETENTION_DAYS)
-        return True
-    return False
 
 
 class BackgroundJobs(threading.Thread):
