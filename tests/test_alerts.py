@@ -189,16 +189,19 @@ def test_start_up_line_names_missing_variables():
     assert describe_alert_configuration() == "email alerts off: POSTMARK_FROM_EMAIL, ALERT_EMAILS not set"
 
 
-@pytest.mark.server
-def test_running_service_sends_alerts_in_the_background_and_survives_postmark_outage(tmp_path, postmark):
-    env = {
+def alerting_env(postmark):
+    """The variables that turn alerts on in a real server, pointed at the local Postmark."""
+    return {
         "POSTMARK_API_TOKEN": TOKEN,
         "POSTMARK_FROM_EMAIL": "tracker@example.com",
         "ALERT_EMAILS": "oncall@example.com",
         "POSTMARK_API_URL": postmark.url,
-        "ALERT_RETRY_DELAY": "0.5",
     }
-    server = RunningTracker(tmp_path, env).start()
+
+
+@pytest.mark.server
+def test_running_service_sends_alerts_in_the_background_and_survives_postmark_outage(tmp_path, postmark):
+    server = RunningTracker(tmp_path, {**alerting_env(postmark), "ALERT_RETRY_DELAY": "0.5"}).start()
     try:
         session = server.session()
         postmark.mode = "500"
@@ -221,14 +224,8 @@ def test_running_service_sends_alerts_in_the_background_and_survives_postmark_ou
 
 @pytest.mark.server
 def test_slow_postmark_does_not_slow_ingestion(tmp_path, postmark):
-    env = {
-        "POSTMARK_API_TOKEN": TOKEN,
-        "POSTMARK_FROM_EMAIL": "tracker@example.com",
-        "ALERT_EMAILS": "oncall@example.com",
-        "POSTMARK_API_URL": postmark.url,
-    }
     postmark.mode = "slow"
-    server = RunningTracker(tmp_path, env).start()
+    server = RunningTracker(tmp_path, alerting_env(postmark)).start()
     try:
         session = server.session()
         timings = []
