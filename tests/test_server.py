@@ -3,6 +3,7 @@
 import sqlite3
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -132,8 +133,9 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path):
     threads = [threading.Thread(target=keep_sending, args=(n,)) for n in range(6)]
     for thread in threads:
         thread.start()
-    while len(accepted) < 200:
-        threading.Event().wait(0.05)
+    deadline = time.monotonic() + 30
+    while len(accepted) < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
     exit_code = server.stop()
     stop.set()
     for thread in threads:
