@@ -2,18 +2,10 @@
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django_ratelimit.core import get_usage
 
-from .limits import client_ip
+from .limits import count_request
 
 FAILED_LOGIN_RATE = "10/m"
-
-
-def _failed_logins(request, *, record):
-    usage = get_usage(
-        request, group="admin-login", key=lambda group, req: client_ip(req), rate=FAILED_LOGIN_RATE, increment=record
-    )
-    return usage["count"], usage["limit"], usage["time_left"]
 
 
 class TrackerAdminSite(admin.AdminSite):
@@ -24,14 +16,15 @@ class TrackerAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         if request.method != "POST":
             return super().login(request, extra_context)
-        count, limit, time_left = _failed_logins(request, record=False)
-        if count >= limit:
+        failures = count_request(request, "admin-login", FAILED_LOGIN_RATE, increment=False)
+        if failures is not None and failures["count"] >= failures["limit"]:
+            retry_after = max(failures["time_left"], 1)
             response = TemplateResponse(
-                request, "admin/too_many_attempts.html", {**self.each_context(request), "retry_after": time_left}, status=429
+                request, "admin/too_many_attempts.html", {**self.each_context(request), "retry_after": retry_after}, status=429
             )
-            response["Retry-After"] = str(max(time_left, 1))
+            response["Retry-After"] = str(retry_after)
             return response
         response = super().login(request, extra_context)
         if response.status_code != 302:  # the form came back: the password was wrong
-            _failed_logins(request, record=True)
+            count_request(request, "admin-login", FAILED_LOGIN_RATE)
         return response

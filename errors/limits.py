@@ -7,14 +7,10 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
 from rest_framework.exceptions import Throttled
 
 logger = logging.getLogger("errors.requests")
-
-try:
-    from redis.exceptions import RedisError as _CacheError
-except ImportError:  # pragma: no cover - redis is a pinned requirement
-    _CacheError = OSError
 
 
 def client_ip(request):
@@ -46,24 +42,26 @@ def _is_trusted(address):
     return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
+def count_request(request, group, rate, *, increment=True):
+    """django-ratelimit's usage of `group` for this client IP, or None if the cache is down.
+
+    An unreachable shared cache (Redis) must not take ingestion or the admin down with it, so
+    the limit is skipped, with a warning, rather than the request refused.
+    """
+    try:
+        return get_usage(request, group=group, key=lambda _group, req: client_ip(req), rate=rate, increment=increment)
+    except (RedisError, OSError) as exc:
+        logger.warning("rate limit skipped, cache unreachable: %s", exc)
+        return None
+
+
 def enforce_rate_limit(request):
     """Count this request against its client IP; raise Throttled (429) past RATE_LIMIT.
 
     Returns the usage so the response can carry X-RateLimit-* headers.
     """
-    try:
-        usage = get_usage(
-            request,
-            group="api",
-            key=lambda group, req: client_ip(req),
-            rate=settings.RATE_LIMIT,
-            increment=True,
-        )
-    except (_CacheError, OSError) as exc:
-        # An unreachable shared cache must not take ingestion down with it.
-        logger.warning("rate limit skipped, cache unreachable: %s", exc)
-        return None
-    if usage["should_limit"]:
+    usage = count_request(request, "api", settings.RATE_LIMIT)
+    if usage is not None and usage["should_limit"]:
         raise Throttled(wait=max(usage["time_left"], 1), detail="Rate limit exceeded: too many requests from this IP.")
     return usage
 

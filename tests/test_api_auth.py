@@ -50,3 +50,13 @@ def test_resolve_without_key_leaves_error_open(anonymous, api, error_id):
     anonymous.post(f"/api/errors/{error_id}/resolve")
 
     assert api.get(f"/api/errors/{error_id}").json()["error"]["resolved"] is False
+
+
+def test_wrong_keys_count_against_the_rate_limit(db, settings):
+    settings.RATE_LIMIT = "3/m"
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY="guessing")
+
+    statuses = [client.get("/api/projects").status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]

@@ -237,3 +237,14 @@ def test_empty_body_is_400_naming_required_fields(api):
 
     assert response.status_code == 400
     assert {"project", "exception_type"} <= set(response.json()["fields"])
+
+
+def test_ingestion_goes_on_when_the_rate_limit_cache_is_down(api, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+    response = post(api, report())
+
+    assert response.status_code == 201
+    assert "X-RateLimit-Remaining" not in response
