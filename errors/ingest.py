@@ -20,7 +20,7 @@ logger = logging.getLogger("errors.ingest")
 
 @dataclass(frozen=True)
 class Report:
-    """A validated report, as ReportSerializer produces it."""
+    """A validated report, as serializers.validate_report produces it."""
 
     project: str
     exception_type: str

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -19,6 +20,9 @@ def _reject_constant(name):
 
 
 MAX_DEPTH = 64
+
+# In strictly decoded UTF-8 text, a UTF-16 surrogate can only arrive as a \uD800-\uDFFF escape.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _deeper_than(data, limit):
@@ -49,15 +53,25 @@ class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
         try:
-            data = json.loads(raw, parse_float=_finite_float, parse_constant=_reject_constant)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"JSON parse error - body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+        try:
+            data = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         if _deeper_than(data, MAX_DEPTH):
             raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ParseError("JSON parse error - string contains a lone surrogate escape (\\ud800-\\udfff)") from None
+        if _SURROGATE_ESCAPE.search(text):
+            _refuse_lone_surrogates(data)
         return data
+
+
+def _refuse_lone_surrogates(data):
+    """Paired escapes decode to one character; a lone one leaves a string UTF-8 cannot encode."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParseError("JSON parse error - string contains a lone surrogate escape (\\ud800-\\udfff)") from None

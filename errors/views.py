@@ -17,8 +17,8 @@ from .serializers import (
     ErrorListQuerySerializer,
     ErrorSerializer,
     OccurrenceSerializer,
-    ReportSerializer,
     grouping_preview,
+    validate_report,
 )
 
 logger = logging.getLogger("errors.requests")
@@ -61,9 +61,7 @@ class ErrorCollectionView(ApiView):
         )
 
     def post(self, request):
-        serializer = ReportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        report = Report(**serializer.validated_data)
+        report = Report(**validate_report(request.data))
         if request.query_params.get("dry_run") in ("1", "true"):
             return Response(grouping_preview(group_report(report)))
         recorded = record_error(report)

@@ -214,8 +214,13 @@ def test_non_object_body_is_rejected(api):
         b'{"project": "p", "exception_type": "E", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
         b"\xff\xfe\xfa not utf-8",
         b'{"project": "p", "exception_type": "E", "extra": {"n": ' + b"9" * 5000 + b"}}",
+        b'{"project": "p", "exception_type": "E", "message": "\xed\xa0\x80"}',
+        '{"project": "p", "exception_type": "E"}'.encode("utf-16"),
     ],
-    ids=["malformed", "nan", "infinity", "lone-surrogate", "surrogate-in-extra", "deep-nesting", "bad-utf8", "huge-int"],
+    ids=[
+        "malformed", "nan", "infinity", "lone-surrogate", "surrogate-in-extra", "deep-nesting", "bad-utf8", "huge-int",
+        "utf8-encoded-surrogate", "utf-16-body",
+    ],
 )
 def test_body_that_cannot_be_stored_is_rejected_with_400(api, raw):
     response = api.post("/api/errors", raw, content_type="application/json")
@@ -223,6 +228,40 @@ def test_body_that_cannot_be_stored_is_rejected_with_400(api, raw):
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
     assert api.get("/api/errors").json()["total"] == 0
+
+
+def test_escaped_surrogate_pair_is_one_character_and_stored(api):
+    raw = b'{"project": "p", "exception_type": "E", "message": "boom \\ud83d\\udca5", "extra": {"k": "\\uD83D\\uDE00"}}'
+
+    error_id = api.post("/api/errors", raw, content_type="application/json").json()["id"]
+
+    detail = api.get(f"/api/errors/{error_id}").json()
+    assert detail["error"]["message"] == "boom \U0001f4a5"
+    assert detail["occurrences"][0]["extra"] == {"k": "\U0001f600"}
+
+
+def test_fields_are_normalised_as_documented(api):
+    body = report(project="  shop  ", request_method=" post ", message="  kept as sent  ", extra=None, environment=...)
+
+    error_id = post(api, body).json()["id"]
+
+    detail = api.get(f"/api/errors/{error_id}").json()
+    assert detail["error"]["project"] == "shop"
+    assert detail["error"]["message"] == "  kept as sent  "
+    assert detail["error"]["environment"] == "production"
+    assert detail["occurrences"][0]["request_method"] == "POST"
+    assert detail["occurrences"][0]["extra"] is None
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "*/*", "application/json"])
+def test_api_answers_json_whatever_the_client_accepts(api, accept):
+    created = post(api, report(), HTTP_ACCEPT=accept)
+    listed = api.get("/api/errors", HTTP_ACCEPT=accept)
+
+    assert created.status_code == 201
+    assert created["Content-Type"] == "application/json"
+    assert listed.status_code == 200
+    assert listed.json()["total"] == 1
 
 
 def test_non_json_content_type_is_415(api):
