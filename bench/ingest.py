@@ -161,6 +161,17 @@ class Instance:
             total += int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) * 1024
         return total
 
+    def cpu_seconds(self):
+        """User + system CPU time used so far by the instance's processes."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -253,19 +264,31 @@ def postgres_database():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def measure_route(instances, script, connections, duration):
+    """wrk figures for one route, plus the service's peak RSS and CPU time per request."""
+    urls = [i.url for i in instances]
+    cpu_before = sum(i.cpu_seconds() for i in instances)
+    with peak_rss(instances) as rss:
+        result = run_parallel_wrk(urls, script, connections, duration)
+    result["cpu_us"] = (sum(i.cpu_seconds() for i in instances) - cpu_before) / result["requests"] * 1e6
+    result["peak_rss"] = rss["peak"]
+    return result
+
+
 def measure_deployment(label, instances, stored, scratch, connections_list, duration):
     bodies = make_bodies()
     ingest_script = write_lua(scratch, bodies, "/api/errors")
     trivial_script = write_lua(scratch, bodies, "/bench/trivial")
+    # The same DRF view up to the write: rate limit, key, parsing, validation, grouping.
+    dry_run_script = write_lua(scratch, bodies, "/api/errors?dry_run=1")
     urls = [i.url for i in instances]
     rows = []
     for connections in connections_list:
         run_parallel_wrk(urls, trivial_script, connections, 3)  # warm-up
-        with peak_rss(instances) as rss_trivial:
-            trivial = run_parallel_wrk(urls, trivial_script, connections, duration)
+        trivial = measure_route(instances, trivial_script, connections, duration)
+        dry_run = measure_route(instances, dry_run_script, connections, duration)
         before = stored()
-        with peak_rss(instances) as rss_ingest:
-            ingest = run_parallel_wrk(urls, ingest_script, connections, duration)
+        ingest = measure_route(instances, ingest_script, connections, duration)
         time.sleep(1)  # let requests in flight at wrk's cutoff finish
         stored_now = stored() - before
         accepted = ingest["requests"] - ingest["non2xx"]
@@ -274,17 +297,22 @@ def measure_deployment(label, instances, stored, scratch, connections_list, dura
             "connections": connections,
             "trivial_rps": trivial["rps"],
             "trivial_p99_ms": trivial["p99_us"] / 1000,
+            "trivial_cpu_us": trivial["cpu_us"],
+            "dry_run_rps": dry_run["rps"],
+            "dry_run_ratio": dry_run["rps"] / trivial["rps"],
+            "dry_run_cpu_us": dry_run["cpu_us"],
             "ingest_rps": ingest["rps"],
             "ratio": ingest["rps"] / trivial["rps"],
+            "ingest_cpu_us": ingest["cpu_us"],
             "p50_ms": ingest["p50_us"] / 1000,
             "p99_ms": ingest["p99_us"] / 1000,
-            "non2xx": ingest["non2xx"] + ingest["socket_errors"],
+            "non2xx": ingest["non2xx"] + ingest["socket_errors"] + dry_run["non2xx"] + dry_run["socket_errors"],
             "accepted": accepted,
             "stored": stored_now,
             # wrk stops mid-flight: at most one request per connection may be stored whose
             # answer wrk no longer read. Anything else would be a loss or a double count.
             "stored_ok": 0 <= stored_now - accepted <= connections,
-            "peak_rss_mb": max(rss_trivial["peak"], rss_ingest["peak"]) / 2**20,
+            "peak_rss_mb": max(trivial["peak_rss"], dry_run["peak_rss"], ingest["peak_rss"]) / 2**20,
         })
         print_row(rows[-1])
     return rows
@@ -296,7 +324,10 @@ def print_row(row):
         f"ingest {row['ingest_rps']:7.0f} req/s = {row['ratio']:5.1%} of ceiling | "
         f"p50 {row['p50_ms']:6.1f} ms p99 {row['p99_ms']:6.1f} ms | non-2xx {row['non2xx']} | "
         f"accepted {row['accepted']} stored {row['stored']} {'OK' if row['stored_ok'] else 'MISMATCH'} | "
-        f"peak RSS {row['peak_rss_mb']:.0f} MB",
+        f"peak RSS {row['peak_rss_mb']:.0f} MB\n"
+        f"{'':<28}dry run (DRF view, no write) {row['dry_run_rps']:7.0f} req/s = {row['dry_run_ratio']:5.1%} of ceiling | "
+        f"service CPU per request: trivial {row['trivial_cpu_us']:5.0f} us, dry run {row['dry_run_cpu_us']:5.0f} us, "
+        f"ingest {row['ingest_cpu_us']:5.0f} us",
         flush=True,
     )
 
