@@ -1,4 +1,7 @@
-"""The read side shared by the API and the admin."""
+"""The API's read side: the list filters of GET /api/errors and the project names.
+
+The admin filters with Django admin's own list_filter and search_fields (errors/admin.py).
+"""
 
 from django.db.models import Q
 

@@ -18,7 +18,7 @@ from tests.test_guards import fresh_window
 pytestmark = [pytest.mark.server, pytest.mark.scaleout]
 
 
-def start_instance(tmp_path, name, postgres_url, redis_url, **env):
+def instance(tmp_path, name, postgres_url, redis_url, **env):
     data = Path(tmp_path) / name
     data.mkdir()
     settings = {
@@ -27,7 +27,11 @@ def start_instance(tmp_path, name, postgres_url, redis_url, **env):
         "SECRET_KEY": "shared-secret-key-for-all-instances",
         **env,
     }
-    return RunningTracker(data, settings).start()
+    return RunningTracker(data, settings)
+
+
+def start_instance(tmp_path, name, postgres_url, redis_url, **env):
+    return instance(tmp_path, name, postgres_url, redis_url, **env).start()
 
 
 def stored(postgres_url):
@@ -43,6 +47,24 @@ def two_instances(tmp_path, postgres_url, redis_url):
     for instance in (first, second):
         if instance.process.poll() is None:
             instance.stop()
+
+
+def test_instances_started_together_on_an_empty_database_migrate_it_once(tmp_path, postgres_url, redis_url):
+    trackers = [instance(tmp_path, name, postgres_url, redis_url) for name in "abcd"]
+    try:
+        with ThreadPoolExecutor(len(trackers)) as pool:
+            list(pool.map(lambda tracker: tracker.start(timeout=60), trackers))
+        for tracker in trackers:
+            assert tracker.session().get(f"{tracker.url}/api/projects", timeout=5).status_code == 200
+    finally:
+        for tracker in trackers:
+            if tracker.process is not None and tracker.process.poll() is None:
+                tracker.stop()
+
+    with psycopg.connect(postgres_url) as db:
+        applied = db.execute("SELECT app, name FROM django_migrations").fetchall()
+    assert len(applied) == len(set(applied))
+    assert ("errors", "0001_initial") in applied
 
 
 def test_reports_spread_over_two_instances_are_counted_exactly_once(two_instances, postgres_url):
