@@ -345,6 +345,10 @@ def measure_parsing():
         "V8 frames": "Error: x\n" + "    at handler (https://x.example/app.js:10:5)\n" * (cap // 45),
         "adversarial 'at ('": "at (\n" * (cap // 5),
         "adversarial short lines": 'File "' + "a\n" * (cap // 2),
+        "adversarial '@' lines": "@\n" * (cap // 2),
+        "adversarial ':1' lines": ":1\n" * (cap // 3),
+        "adversarial big numbers": "@:9999999999\n" * (cap // 13),
+        "adversarial Python frames": 'File "", line 1\n' * (cap // 16),
     }
     results = {}
     for name, text in inputs.items():
@@ -354,7 +358,7 @@ def measure_parsing():
             parse_stack(text)
             times.append((time.perf_counter() - started) * 1000)
         results[name] = (statistics.median(times), max(times))
-        print(f"parse 256 KB {name:<24} median {results[name][0]:6.2f} ms  max {results[name][1]:6.2f} ms")
+        print(f"parse 256 KB {name:<26} median {results[name][0]:6.2f} ms  max {results[name][1]:6.2f} ms")
     return results
 
 

@@ -12,12 +12,24 @@ PYTHON = "python"
 JAVASCRIPT = "javascript"
 UNKNOWN = "unknown"
 
-_PY_FRAME = re.compile(r'File "(?P<file>[^"\n]*)", line (?P<line>\d+)(?:, in (?P<function>.*))?')
+_PY_FRAME = re.compile(r'File "(?P<file>[^"\n]*)", line (?P<line>[0-9]+)(?:, in (?P<function>.*))?')
 _PY_STDLIB = re.compile(r"/lib/python\d+(?:\.\d+)?/")
 _JS_NOT_IN_APP_FILES = {"<anonymous>", "native", "[native code]", ""}
 _JS_EXTENSION_SCHEMES = ("chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:")
 # Enough for any real stack (V8 keeps 10, Sentry 250); a recursion's thousands add nothing.
 MAX_FRAMES = 250
+# Line and column numbers beyond this are not real; they would also overflow an integer column.
+MAX_LINE = 2**31 - 1
+# Which lines can be JavaScript frames, decided by the regex engine so that Python code runs
+# only for lines that are frames (and stops at MAX_FRAMES): 256 KB of near-misses would
+# otherwise cost a Python call each. A frame is a V8 `at ` line; or it has `@`, `://` or a
+# leading `/` and ends in a line number or `@[native code]`; or it holds SpiderMonkey's
+# `line N > eval`. Anchored alternatives without nested repeats keep the search linear.
+_JS_FRAME_LINE = re.compile(
+    r"^\s*at "
+    r"|^(?=.*(?:@|://)|\s*/).*(?::[0-9]{1,10}|@\[native code\])\s*$"
+    r"| line [0-9]+ > (?:eval|Function)"
+)
 
 
 class Frame(NamedTuple):
@@ -99,7 +111,7 @@ def parse_python_traceback(lines):
             frames.append(
                 Frame(
                     file=file,
-                    line=int(match["line"]),
+                    line=_line_number(match["line"]),
                     function=(match["function"] or "").strip(),
                     in_app=_python_in_app(file),
                 )
@@ -126,11 +138,8 @@ def _python_in_app(file):
 def parse_javascript_stack(lines):
     """V8 (`at fn (url:l:c)`), SpiderMonkey and JavaScriptCore (`fn@url:l:c`) frames."""
     frames = []
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        frame = _parse_javascript_line(line)
+    for raw in filter(_JS_FRAME_LINE.search, lines):
+        frame = _parse_javascript_line(raw.strip())
         if frame is not None:
             frames.append(frame)
             if len(frames) == MAX_FRAMES:
@@ -143,13 +152,11 @@ def _parse_javascript_line(line):
         return _parse_v8_frame(line[3:].strip())
     if "@" in line:
         function, _, location = line.partition("@")
-        frame = _frame_at(location, function)
-        if frame.line is not None or location == "[native code]":
-            return frame
-        return None
+        if location == "[native code]":
+            return _js_frame(location, None, None, function)
+        return _frame_at(location, function, need_line=True)
     if "://" in line or line.startswith("/"):
-        frame = _frame_at(line, "")
-        return frame if frame.line is not None else None
+        return _frame_at(line, "", need_line=True)
     return None
 
 
@@ -166,25 +173,36 @@ def _parse_v8_frame(body):
     return _frame_at(location, function)
 
 
-def _frame_at(location, function):
+def _frame_at(location, function, need_line=False):
+    """The frame at `location`; None if `need_line` and the location names no line."""
     if " line " in location and (" > eval" in location or " > Function" in location):
         # SpiderMonkey: `url line N > eval:l:c` names the line of the eval call in url.
         file, _, rest = location.partition(" line ")
-        number = rest.split(" ", 1)[0]
-        return _js_frame(file, int(number) if number.isdigit() else None, None, function)
-    file, line, column = _split_location(location)
+        line, column = _line_number(rest.split(" ", 1)[0]), None
+    else:
+        file, line, column = _split_location(location)
+    if need_line and line is None:
+        return None
     return _js_frame(file, line, column, function)
 
 
 def _split_location(location):
     """`url:line:col` or `url:line` -> (url, line, col); no numbers -> (location, None, None)."""
     head, sep, last = location.rpartition(":")
-    if not sep or not last.isdigit():
+    if not sep or _line_number(last) is None:
         return location, None, None
     inner_head, inner_sep, middle = head.rpartition(":")
-    if inner_sep and middle.isdigit():
-        return inner_head, int(middle), int(last)
-    return head, int(last), None
+    if inner_sep and _line_number(middle) is not None:
+        return inner_head, _line_number(middle), _line_number(last)
+    return head, _line_number(last), None
+
+
+def _line_number(text):
+    """`text` as a line or column number if it is one: ASCII digits, at most MAX_LINE."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_LINE else None
 
 
 def _js_frame(file, line, column, function):

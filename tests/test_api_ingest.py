@@ -240,6 +240,20 @@ def test_escaped_surrogate_pair_is_one_character_and_stored(api):
     assert detail["occurrences"][0]["extra"] == {"k": "\U0001f600"}
 
 
+@pytest.mark.parametrize("line", ["99999999999", "9" * 5000, "\u00b2"], ids=["beyond-int32", "5000-digits", "superscript"])
+def test_traceback_with_an_impossible_line_number_is_stored_without_it(api, line):
+    traceback = f'Traceback (most recent call last):\n  File "/srv/app/views.py", line {line}, in h\nValueError: x'
+    js_stack = f"TypeError: x\n    at h (https://shop.example/app.js:{line}:7)"
+
+    python_id = post(api, report(traceback=traceback)).json()["id"]
+    js_response = post(api, report(traceback=js_stack, exception_type="TypeError"))
+
+    assert js_response.status_code == 201
+    culprit = api.get(f"/api/errors/{python_id}").json()["error"]["culprit"]
+    assert culprit is None or culprit["line"] is None
+    assert api.get("/api/errors").json()["total"] == 2
+
+
 def test_fields_are_normalised_as_documented(api):
     body = report(project="  shop  ", request_method=" post ", message="  kept as sent  ", extra=None, environment=...)
 

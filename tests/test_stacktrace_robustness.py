@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errors.stacktrace import MAX_FRAMES, parse_stack
+from errors.stacktrace import MAX_FRAMES, MAX_LINE, parse_stack
 
 BODY_CAP = 256 * 1024
 
@@ -24,6 +24,10 @@ ADVERSARIAL = {
     "minimal-python-frames": 'File "", line 1\n' * (BODY_CAP // 16),
     "group-gutters": "  + Exception Group Traceback (most recent call last):\n" + "  |" * (BODY_CAP // 3),
     "newlines": "\n" * BODY_CAP,
+    "at-sign-lines": "@\n" * (BODY_CAP // 2),
+    "slash-lines": "/\n" * (BODY_CAP // 2),
+    "colon-number-lines": ":1\n" * (BODY_CAP // 3),
+    "too-big-line-numbers": "@:9999999999\n" * (BODY_CAP // 13),
 }
 
 
@@ -36,6 +40,25 @@ def test_adversarial_input_parses_without_backtracking(text):
     assert len(stack.frames) <= MAX_FRAMES
     # A catastrophic pattern takes minutes on these inputs; the real figure is in bench/.
     assert elapsed < 2.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Traceback (most recent call last):\n  File "/srv/app/a.py", line ' + "9" * 5000 + ", in f\nE: x",
+        "    at f (https://x.example/a.js:" + "9" * 5000 + ":1)",
+        "f@https://x.example/a.js:99999999999:1",
+        "f@https://x.example/a.js:\u00b2:1",
+        "    at f (https://x.example/a.js:\u0661\u0662:3)",
+        'Traceback (most recent call last):\n  File "/srv/app/a.py", line \u0661\u0662, in f\nE: x',
+    ],
+    ids=["python-5000-digits", "v8-5000-digits", "beyond-int32", "superscript-digit", "arabic-indic-digits", "python-arabic-indic"],
+)
+def test_numbers_that_are_not_line_numbers_never_raise_and_are_not_stored(text):
+    stack = parse_stack(text)
+
+    assert all(frame.line is None or 0 <= frame.line <= MAX_LINE for frame in stack.frames)
+    assert all(frame.column is None or 0 <= frame.column <= MAX_LINE for frame in stack.frames)
 
 
 @settings(max_examples=300, deadline=None)
@@ -57,6 +80,7 @@ FRAME_LINES = st.sampled_from([
     '    at fn (https://x.example/a.js:1:2)\n',
     'fn@https://x.example/a.js:3:4\n',
     '@\n', 'at \n', '(\n', ')\n', ':\n', 'ValueError: x\n',
+    'fn@https://x.example/a.js:\u00b2:1\n', '  File "/srv/app/z.py", line 99999999999, in h\n',
 ])
 
 
