@@ -1,0 +1,46 @@
+"""Whatever JSON a client sends to POST /api/errors, the answer is 2xx or a 4xx JSON reason."""
+
+import json
+
+from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.factories import report
+
+FIELDS = [
+    "project", "environment", "exception_type", "message", "traceback", "request_url",
+    "request_method", "request_headers", "user_id", "extra", "source",
+]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+# Texts that look like the stacks and URLs the parsers and scrubbers dig into.
+TRICKY_TEXT = st.lists(
+    st.sampled_from([
+        'Traceback (most recent call last):\n', '  File "/srv/a.py", line ', "  at f (https://x/a.js:", "@", ":",
+        "\u00b2", "\u0661", "9" * 12, "\x00", "?token=", "#", "://u:p@h/", " line 1 > eval", "\n", "  | ", "+-+--",
+    ]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    traceback=TRICKY_TEXT,
+    overrides=st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES | TRICKY_TEXT, max_size=5),
+    dropped=st.lists(st.sampled_from(FIELDS), max_size=3),
+)
+def test_any_json_report_is_answered_2xx_or_4xx_with_a_reason(api, traceback, overrides, dropped):
+    cache.clear()  # each example is a fresh client as far as the rate limit is concerned
+    body = {**report(traceback=traceback), **overrides}
+    for field in dropped:
+        body.pop(field, None)
+
+    response = api.post("/api/errors", json.dumps(body), content_type="application/json")
+
+    assert response.status_code in (200, 201, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["detail"]
