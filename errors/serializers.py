@@ -78,6 +78,8 @@ class ErrorListQuerySerializer(serializers.Serializer):
     """The query string of GET /api/errors."""
 
     MAX_LIMIT = 200
+    # Beyond any real list, and within every engine's integer OFFSET.
+    MAX_OFFSET = 1_000_000_000
 
     project = serializers.CharField(required=False)
     environment = serializers.CharField(required=False)
@@ -85,7 +87,7 @@ class ErrorListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True)
     source = serializers.CharField(required=False)
     limit = serializers.IntegerField(min_value=0, required=False, default=50)
-    offset = serializers.IntegerField(min_value=0, required=False, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, default=0)
 
     def validate_limit(self, value):
         return min(value, self.MAX_LIMIT)

@@ -99,6 +99,7 @@ def test_limit_above_200_is_clamped(api):
         ("?resolved=yes", "resolved"),
         ("?resolved=", "resolved"),
         ("?project=a%00b", "project"),
+        ("?offset=99999999999999999999999", "offset"),
     ],
 )
 def test_bad_query_parameters_are_400(api, query, field):
