@@ -18,8 +18,9 @@ _JS_NOT_IN_APP_FILES = {"<anonymous>", "native", "[native code]", ""}
 _JS_EXTENSION_SCHEMES = ("chrome-extension:", "moz-extension:", "safari-extension:", "safari-web-extension:")
 # Enough for any real stack (V8 keeps 10, Sentry 250); a recursion's thousands add nothing.
 MAX_FRAMES = 250
-# Line and column numbers beyond this are not real; they would also overflow an integer column.
-MAX_LINE = 2**31 - 1
+# Line and column numbers have at most nine digits; longer ones are not real, and would
+# overflow the database's integer column.
+MAX_LINE_DIGITS = 9
 # Which lines can be JavaScript frames, decided by the regex engine so that Python code runs
 # only for lines that are frames (and stops at MAX_FRAMES): 256 KB of near-misses would
 # otherwise cost a Python call each. A frame is a V8 `at ` line; or it has `@`, `://` or a
@@ -27,7 +28,7 @@ MAX_LINE = 2**31 - 1
 # `line N > eval`. Anchored alternatives without nested repeats keep the search linear.
 _JS_FRAME_LINE = re.compile(
     r"^\s*at "
-    r"|^(?=.*(?:@|://)|\s*/).*(?::[0-9]{1,10}|@\[native code\])\s*$"
+    r"|^(?=.*(?:@|://)|\s*/).*(?::[0-9]{1,9}|@\[native code\])\s*$"
     r"| line [0-9]+ > (?:eval|Function)"
 )
 
@@ -107,18 +108,20 @@ def parse_python_traceback(lines):
             continue
         match = _PY_FRAME.search(raw) if 'File "' in raw else None
         if match:
-            file = match["file"]
-            frames.append(
-                Frame(
-                    file=file,
-                    line=_line_number(match["line"]),
-                    function=(match["function"] or "").strip(),
-                    in_app=_python_in_app(file),
-                )
-            )
+            frames.append(match)  # made a Frame below only if among the last MAX_FRAMES
             if len(frames) > 2 * MAX_FRAMES:
                 del frames[:-MAX_FRAMES]
-    return Stack(PYTHON, tuple(frames[-MAX_FRAMES:]))
+    return Stack(PYTHON, tuple(_python_frame(match) for match in frames[-MAX_FRAMES:]))
+
+
+def _python_frame(match):
+    file = match["file"]
+    return Frame(
+        file=file,
+        line=_line_number(match["line"]),
+        function=(match["function"] or "").strip(),
+        in_app=_python_in_app(file),
+    )
 
 
 def _python_in_app(file):
@@ -198,11 +201,10 @@ def _split_location(location):
 
 
 def _line_number(text):
-    """`text` as a line or column number if it is one: ASCII digits, at most MAX_LINE."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+    """`text` as a line or column number if it is one: one to MAX_LINE_DIGITS ASCII digits."""
+    if len(text) > MAX_LINE_DIGITS or not (text.isascii() and text.isdigit()):
         return None
-    number = int(text)
-    return number if number <= MAX_LINE else None
+    return int(text)
 
 
 def _js_frame(file, line, column, function):
