@@ -33,8 +33,15 @@ class ObjectField(serializers.DictField):
     default_error_messages = {"not_a_dict": 'Must be a JSON object, not {input_type}.'}
 
 
-def _optional_text(**kwargs):
-    return StringField(required=False, allow_blank=True, default="", **kwargs)
+class UpperCaseField(StringField):
+    """An HTTP method, stored upper-case whatever case the client sent."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
+
+
+def _optional_text(field=StringField, **kwargs):
+    return field(required=False, allow_blank=True, default="", **kwargs)
 
 
 # The body of POST /api/errors, as DRF fields built once. A Serializer would deep-copy every
@@ -49,7 +56,7 @@ REPORT_FIELDS = {
     "message": _optional_text(trim_whitespace=False),
     "traceback": _optional_text(trim_whitespace=False),
     "request_url": _optional_text(),
-    "request_method": _optional_text(max_length=Occurrence._meta.get_field("request_method").max_length),
+    "request_method": _optional_text(UpperCaseField, max_length=Occurrence._meta.get_field("request_method").max_length),
     "request_headers": ObjectField(required=False, allow_null=True, default=None),
     "user_id": _optional_text(max_length=Occurrence._meta.get_field("user_id").max_length),
     "extra": ObjectField(required=False, allow_null=True, default=None),
@@ -70,7 +77,6 @@ def validate_report(data):
             problems[name] = exc.detail
     if problems:
         raise serializers.ValidationError(problems)
-    values["request_method"] = values["request_method"].upper()
     return values
 
 

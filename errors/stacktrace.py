@@ -192,12 +192,14 @@ def _frame_at(location, function, need_line=False):
 def _split_location(location):
     """`url:line:col` or `url:line` -> (url, line, col); no numbers -> (location, None, None)."""
     head, sep, last = location.rpartition(":")
-    if not sep or _line_number(last) is None:
+    number = _line_number(last) if sep else None
+    if number is None:
         return location, None, None
     inner_head, inner_sep, middle = head.rpartition(":")
-    if inner_sep and _line_number(middle) is not None:
-        return inner_head, _line_number(middle), _line_number(last)
-    return head, _line_number(last), None
+    line = _line_number(middle) if inner_sep else None
+    if line is not None:
+        return inner_head, line, number
+    return head, number, None
 
 
 def _line_number(text):

@@ -12,6 +12,7 @@ a counter that expired in between, without its expiry.
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
+from django.utils.functional import cached_property
 
 _INCR_EXISTING = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -24,8 +25,7 @@ return false
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._clients = {}
-        self._incr_existing = {}
+        self._clients = {}  # id(pool) -> the one redis.Redis on that pool
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -34,12 +34,14 @@ class RedisCacheClient(DjangoRedisCacheClient):
             client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
+    @cached_property
+    def _incr_existing(self):
+        # A Script only remembers its SHA; each call names the client that runs it.
+        return self.get_client(write=True).register_script(_INCR_EXISTING)
+
     def incr(self, key, delta):
         client = self.get_client(key, write=True)
-        script = self._incr_existing.get(id(client))
-        if script is None:
-            script = self._incr_existing.setdefault(id(client), client.register_script(_INCR_EXISTING))
-        value = script(keys=[key], args=[delta])
+        value = self._incr_existing(keys=[key], args=[delta], client=client)
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
