@@ -13,6 +13,9 @@ import json
 import subprocess
 import sys
 
+import pytest
+from django.db import connection
+
 from tests.conftest import REPO, clean_env
 
 WRITERS = """
@@ -83,3 +86,13 @@ def test_without_the_queue_the_same_writers_hit_the_lock(tmp_path):
 
     assert any("database is locked" in failure for failure in outcome["failures"])
     assert outcome["counted"] == 8 * 50 - len(outcome["failures"])
+
+
+@pytest.mark.django_db
+def test_remembered_query_conversion_keeps_literal_percent_signs_and_takes_new_parameters():
+    if connection.vendor != "sqlite":
+        pytest.skip("the conversion is the SQLite backend's")
+    with connection.cursor() as cursor:
+        for value in ("first", "second"):  # the second execute reuses the remembered conversion
+            cursor.execute("SELECT '100%%', %s", [value])
+            assert cursor.fetchone() == ("100%", value)
