@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,19 @@ def fresh_rate_limit_counters():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def one_rate_limit_window(monkeypatch):
+    """Stop django-ratelimit's clock, so a test's requests cannot straddle two fixed windows.
+
+    Its windows are fixed, not sliding: requests that cross a window's end start counting from
+    zero again. Server tests wait for a fresh window instead (tests/test_guards.fresh_window).
+    """
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture

@@ -142,7 +142,7 @@ def test_list_query_count_does_not_grow_with_rows(api, admin_client):
     assert with_200 <= 12
 
 
-def test_failed_logins_are_limited_per_ip(client, db):
+def test_failed_logins_are_limited_per_ip(client, db, one_rate_limit_window):
     User.objects.create_superuser("root", "root@example.com", "right-password")
     statuses = [
         client.post("/admin/login/", {"username": "root", "password": f"wrong-{n}"}).status_code for n in range(11)

@@ -52,7 +52,7 @@ def test_resolve_without_key_leaves_error_open(anonymous, api, error_id):
     assert api.get(f"/api/errors/{error_id}").json()["error"]["resolved"] is False
 
 
-def test_wrong_keys_count_against_the_rate_limit(db, settings):
+def test_wrong_keys_count_against_the_rate_limit(db, settings, one_rate_limit_window):
     settings.RATE_LIMIT = "3/m"
     client = APIClient()
     client.credentials(HTTP_X_API_KEY="guessing")
