@@ -43,6 +43,8 @@ class ApiView(APIView):
 
 
 class ErrorCollectionView(ApiView):
+    ingest_methods = ("POST",)
+
     def get(self, request):
         query = ErrorListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

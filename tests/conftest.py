@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 from rest_framework.test import APIClient
 
 API_KEY = "test-api-key"
@@ -124,6 +125,19 @@ class RunningTracker:
         session = requests.Session()
         session.headers["X-API-Key"] = API_KEY
         return session
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (/usr/bin/chromium, installed by `make test`), driven by Playwright."""
+    args = [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+    ]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -60,3 +60,31 @@ def test_wrong_keys_count_against_the_rate_limit(db, settings, one_rate_limit_wi
     statuses = [client.get("/api/projects").status_code for _ in range(4)]
 
     assert statuses == [401, 401, 401, 429]
+
+
+@pytest.fixture
+def browser_key(settings):
+    settings.INGEST_API_KEYS = ["browser-key", "other-site-key"]
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY="other-site-key")
+    return client
+
+
+def test_ingest_key_submits_reports(api, browser_key):
+    created = browser_key.post("/api/errors", report(), format="json")
+    again = browser_key.post("/api/errors", report(), format="json")
+
+    assert created.status_code == 201
+    assert again.json()["count"] == 2
+    assert api.get(f"/api/errors/{created.json()['id']}").json()["error"]["count"] == 2
+
+
+@pytest.mark.parametrize("method, path", ROUTES[1:])
+def test_ingest_key_cannot_read_or_triage(api, browser_key, error_id, method, path):
+    response = getattr(browser_key, method)(path.replace("/1", f"/{error_id}"))
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This key can only submit reports (POST /api/errors)."}
+    error = api.get(f"/api/errors/{error_id}").json()["error"]
+    assert error["resolved"] is False
+

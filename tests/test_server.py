@@ -57,13 +57,22 @@ def test_it_refuses_to_start_without_api_key(tmp_path):
     ]
 
 
-def test_it_refuses_a_malformed_setting_by_name(tmp_path):
-    env = clean_env(API_KEY="k", DATABASE_PATH=str(tmp_path / "errors.db"), RETENTION_DAYS="ninety")
+@pytest.mark.parametrize(
+    "name, value, reason",
+    [
+        ("RETENTION_DAYS", "ninety", ""),
+        ("INGEST_API_KEYS", "browser,k", "it must not contain API_KEY"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com/", "'https://app.example.com/' is not an origin"),
+        ("CORS_ALLOWED_ORIGINS", "*,https://app.example.com", "'*' is not an origin"),
+    ],
+)
+def test_it_refuses_a_malformed_setting_by_name(tmp_path, name, value, reason):
+    env = clean_env(API_KEY="k", DATABASE_PATH=str(tmp_path / "errors.db"), **{name: value})
 
     result = subprocess.run([str(ERROR_TRACKER)], env=env, cwd=REPO, capture_output=True, text=True, timeout=30)
 
     assert result.returncode != 0
-    assert "RETENTION_DAYS is malformed" in result.stderr
+    assert f"{name} is malformed: {reason}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

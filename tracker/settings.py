@@ -34,6 +34,11 @@ def _require(name):
 
 
 API_KEY = _require("API_KEY")
+# Keys that can only submit reports, so a browser bundle can carry one without exposing the
+# read and resolve API.
+INGEST_API_KEYS = [key.strip() for key in _read("INGEST_API_KEYS", list, []) if key.strip()]
+if API_KEY in INGEST_API_KEYS:
+    raise ImproperlyConfigured("INGEST_API_KEYS is malformed: it must not contain API_KEY")
 
 DEBUG = _read("DEBUG", bool, False)
 HOST = _read("HOST", str, "0.0.0.0")
@@ -52,6 +57,21 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES is malformed: {exc}") from exc
 SCRUB_FIELDS = _read("SCRUB_FIELDS", list, [])
+
+# Web pages on these origins may POST reports from the browser (django-cors-headers); "*" is any.
+CORS_ALLOWED_ORIGINS = [origin.strip() for origin in _read("CORS_ALLOWED_ORIGINS", list, []) if origin.strip()]
+CORS_ALLOW_ALL_ORIGINS = CORS_ALLOWED_ORIGINS == ["*"]
+if CORS_ALLOW_ALL_ORIGINS:
+    CORS_ALLOWED_ORIGINS = []
+for _origin in CORS_ALLOWED_ORIGINS:
+    if not re.fullmatch(r"https?://[^/\s*]+", _origin):
+        raise ImproperlyConfigured(
+            f"CORS_ALLOWED_ORIGINS is malformed: {_origin!r} is not an origin like https://app.example.com (or a lone *)"
+        )
+CORS_URLS_REGEX = r"^/api/errors$"
+CORS_ALLOW_METHODS = ["POST"]
+CORS_ALLOW_HEADERS = ["content-type", "x-api-key"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 FINGERPRINT_STRATEGY = _read("FINGERPRINT_STRATEGY", str, "line")
 if FINGERPRINT_STRATEGY not in ("line", "function"):
@@ -164,10 +184,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_ratelimit",
+    "corsheaders",
     "errors",
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer to a browser's report, a 413 included, is readable by the page.
+    "corsheaders.middleware.CorsMiddleware",
     "errors.limits.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -213,7 +236,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["errors.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["errors.auth.KeyAllowsRequest"],
     "DEFAULT_PARSER_CLASSES": ["errors.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "errors.negotiation.JSONOnlyNegotiation",

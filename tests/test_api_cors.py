@@ -1,0 +1,92 @@
+"""Reports from web pages on other origins: the CORS answers a browser needs, and only those.
+
+tests/test_browser_client.py sends real reports from a real Chromium; these pin the headers.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import report
+
+APP = "https://app.example.com"
+
+
+@pytest.fixture
+def page_origin(settings, db):
+    """A browser page on APP, holding an ingest-only key."""
+    settings.CORS_ALLOWED_ORIGINS = [APP]
+    settings.INGEST_API_KEYS = ["browser-key"]
+    client = APIClient(HTTP_ORIGIN=APP)
+    client.credentials(HTTP_X_API_KEY="browser-key")
+    return client
+
+
+def preflight(client, origin, method="POST", path="/api/errors"):
+    return client.options(
+        path,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type,x-api-key",
+    )
+
+
+def test_preflight_from_an_allowed_origin_permits_posting_a_report(page_origin):
+    response = preflight(page_origin, APP)
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == APP
+    assert response["Access-Control-Allow-Methods"] == "POST"
+    assert set(response["Access-Control-Allow-Headers"].split(", ")) == {"content-type", "x-api-key"}
+    assert response["Access-Control-Max-Age"] == "86400"
+
+
+def test_preflight_from_another_origin_is_not_permitted(page_origin):
+    response = preflight(page_origin, "https://evil.example.net")
+
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_report_from_an_allowed_origin_is_stored_and_readable_by_the_page(page_origin, api):
+    response = page_origin.post("/api/errors", report(), format="json")
+
+    assert response.status_code == 201
+    assert response["Access-Control-Allow-Origin"] == APP
+    assert api.get("/api/errors").json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "body, status, detail",
+    [
+        ({"project": "web"}, 400, "Invalid request: see fields."),
+        ({"project": "web", "exception_type": "Error", "message": "x" * 300_000}, 413, "Request body exceeds 262144 bytes."),
+    ],
+)
+def test_refusals_are_readable_by_the_page(page_origin, body, status, detail):
+    response = page_origin.post("/api/errors", body, format="json")
+
+    assert response.status_code == status
+    assert response["Access-Control-Allow-Origin"] == APP
+    assert response.json()["detail"] == detail
+
+
+def test_only_the_report_route_answers_other_origins(page_origin, api):
+    response = api.get("/api/projects", HTTP_ORIGIN=APP)
+
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_without_allowed_origins_no_page_may_post(settings, anonymous):
+    settings.CORS_ALLOWED_ORIGINS = []
+
+    response = preflight(anonymous, APP)
+
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_a_lone_star_allows_every_origin(settings, anonymous):
+    settings.CORS_ALLOWED_ORIGINS, settings.CORS_ALLOW_ALL_ORIGINS = [], True
+
+    response = preflight(anonymous, "https://any.example.org")
+
+    assert response["Access-Control-Allow-Origin"] == "*"

@@ -1,0 +1,162 @@
+"""A web page on another origin reports its own errors with the README's snippet, in a real
+headless Chromium, to the real server: what a team adding the tracker to its site would see."""
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import REPO, RunningTracker
+
+pytestmark = pytest.mark.browser
+
+INGEST_KEY = "page-ingest-key"
+# The shop's script: "Buy" throws on line 2, "Later" rejects a promise on line 6.
+APP_JS = """function total(cart) {
+  return cart.items.length;
+}
+document.getElementById("buy").addEventListener("click", function () { total({}); });
+document.getElementById("later").addEventListener("click", function () {
+  Promise.reject(new RangeError("quantity out of range"));
+});
+"""
+
+
+def readme_snippet(tracker_url, key):
+    """The browser snippet exactly as README.md shows it, pointed at this tracker."""
+    readme = (REPO / "README.md").read_text()
+    snippet = re.search(r"<!-- browser-snippet -->\n```html\n(.*?)```\n<!-- /browser-snippet -->", readme, re.S).group(1)
+    return snippet.replace("https://errors.example.com", tracker_url).replace("your-ingest-key", key)
+
+
+class Shop:
+    """A web site on its own origin (http://127.0.0.1:<port>): a page with the snippet, and app.js."""
+
+    def __init__(self):
+        self.page = ""
+        shop = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body, kind = {"/": (shop.page, "text/html"), "/app.js": (APP_JS, "text/javascript")}.get(
+                    self.path, ("", "text/plain")
+                )
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", kind)
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def report_to(self, tracker):
+        snippet = readme_snippet(tracker.url, INGEST_KEY)
+        self.page = (
+            f"<!doctype html><html><head>{snippet}</head><body><button id=buy>Buy</button>"
+            "<button id=later>Later</button><script src=/app.js></script></body></html>"
+        )
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def shops():
+    """Two shops on two origins."""
+    first, second = Shop(), Shop()
+    yield first, second
+    first.close()
+    second.close()
+
+
+def start_tracker(tmp_path, shops, allowed_origins):
+    tracker = RunningTracker(tmp_path, {"CORS_ALLOWED_ORIGINS": allowed_origins, "INGEST_API_KEYS": INGEST_KEY}).start()
+    for shop in shops:
+        shop.report_to(tracker)
+    return tracker
+
+
+@pytest.fixture
+def tracker(tmp_path, shops):
+    """The tracker, allowing the first shop's origin only."""
+    running = start_tracker(tmp_path, shops, shops[0].origin)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def click_and_wait_for_report(page, selector):
+    """Click, and return the tracker's answer to the report the page sent."""
+    is_report = lambda response: response.url.endswith("/api/errors") and response.request.method == "POST"  # noqa: E731
+    with page.expect_response(is_report) as answer:
+        page.click(selector)
+    return answer.value
+
+
+def stored(tracker):
+    session = tracker.session()
+    errors = session.get(f"{tracker.url}/api/errors", timeout=5).json()["errors"]
+    return [session.get(f"{tracker.url}/api/errors/{error['id']}", timeout=5).json() for error in errors]
+
+
+def test_uncaught_error_is_grouped_at_the_line_of_the_page_script_that_threw(page, shops, tracker):
+    shop = shops[0]
+    page.goto(f"{shop.origin}/")
+
+    first = click_and_wait_for_report(page, "#buy")
+    second = click_and_wait_for_report(page, "#buy")
+
+    assert (first.status, second.status) == (201, 200)
+    assert second.json()["count"] == 2
+    [detail] = stored(tracker)
+    error, occurrence = detail["error"], detail["occurrences"][0]
+    assert error["exception_type"] == "TypeError"
+    assert error["message"] == "Cannot read properties of undefined (reading 'length')"
+    assert error["source"] == "browser"
+    assert error["count"] == 2
+    assert error["culprit"] == {"file": f"{shop.origin}/app.js", "line": 2, "function": "total"}
+    assert occurrence["request_url"] == f"{shop.origin}/"
+    assert "Chrome/" in occurrence["request_headers"]["User-Agent"]
+
+
+def test_unhandled_promise_rejection_is_reported(page, shops, tracker):
+    page.goto(f"{shops[0].origin}/")
+
+    assert click_and_wait_for_report(page, "#later").status == 201
+
+    [detail] = stored(tracker)
+    assert (detail["error"]["exception_type"], detail["error"]["message"]) == ("RangeError", "quantity out of range")
+    assert detail["error"]["culprit"]["line"] == 6
+
+
+def test_page_on_an_origin_not_allowed_cannot_report(page, shops, tracker):
+    page.goto(f"{shops[1].origin}/")
+
+    with page.expect_event("requestfailed", lambda request: request.url.endswith("/api/errors")) as failed:
+        page.click("#buy")
+
+    assert failed.value.failure == "net::ERR_FAILED"
+    assert stored(tracker) == []
+
+
+def test_a_lone_star_lets_pages_on_any_origin_report(page, shops, tmp_path):
+    tracker = start_tracker(tmp_path, shops, "*")
+    try:
+        page.goto(f"{shops[1].origin}/")
+        answer = click_and_wait_for_report(page, "#buy")
+    finally:
+        tracker.stop()
+
+    assert answer.status == 201
