@@ -4,7 +4,8 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from tracker.urls import handler400, handler403, handler404, handler500, urlpatterns as tracker_urlpatterns  # noqa: F401
+from tracker.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from tracker.urls import urlpatterns as tracker_urlpatterns
 
 
 @csrf_exempt

@@ -27,10 +27,15 @@ def _matches(supplied, key):
 
 
 class ApiKeyAuthentication(BaseAuthentication):
+    missing = f"Missing {HEADER} header."
+
+    def supplied_key(self, request):
+        return request.headers.get(HEADER)
+
     def authenticate(self, request):
-        supplied = request.headers.get(HEADER)
+        supplied = self.supplied_key(request)
         if supplied is None:
-            raise AuthenticationFailed(f"Missing {HEADER} header.")
+            raise AuthenticationFailed(self.missing)
         if _matches(supplied, settings.API_KEY):
             return ApiClient(ingest_only=False), None
         if any(_matches(supplied, key) for key in settings.INGEST_API_KEYS):
@@ -40,6 +45,20 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request):
         # A value here makes DRF answer 401 rather than 403.
         return HEADER
+
+
+class SentryKeyAuthentication(ApiKeyAuthentication):
+    """The key of a Sentry DSN: in X-Sentry-Auth, or in the sentry_key parameter (browser SDKs)."""
+
+    missing = "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."
+
+    def supplied_key(self, request):
+        header = request.headers.get("X-Sentry-Auth", "")
+        for part in header.removeprefix("Sentry ").split(","):
+            name, _, value = part.strip().partition("=")
+            if name == "sentry_key":
+                return value
+        return request.query_params.get("sentry_key")
 
 
 class KeyAllowsRequest(BasePermission):

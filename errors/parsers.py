@@ -1,11 +1,17 @@
-"""The one JSON parser the API accepts, strict about what it can later store and render."""
+"""The request bodies the API accepts: strict JSON, optionally compressed, and Sentry envelopes."""
 
 import json
 import math
 import re
+import zlib
 
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+import brotli
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
+from rest_framework.parsers import BaseParser, JSONParser
+
+from .sentry import parse_envelope
 
 
 def _finite_float(text):
@@ -42,31 +48,28 @@ def _deeper_than(data, limit):
     return False
 
 
-class StrictJSONParser(JSONParser):
-    """JSONParser that answers 400, never 500, for any body a client can send.
+def loads_strict(raw):
+    """JSON from UTF-8 bytes, or ParseError (400) saying what is wrong with it.
 
     Besides malformed JSON it rejects nesting deeper than MAX_DEPTH (which also keeps the
     recursive scrubber and encoder safe), numbers that overflow to infinity, and lone UTF-16
     surrogates (valid JSON escapes that neither SQLite nor PostgreSQL can store as UTF-8).
     """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read() if stream is not None else b""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"JSON parse error - body is not UTF-8: {exc.reason} at byte {exc.start}") from None
-        try:
-            data = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-        except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
-        if _deeper_than(data, MAX_DEPTH):
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
-        if _SURROGATE_ESCAPE.search(text):
-            _refuse_lone_surrogates(data)
-        return data
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"JSON parse error - body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    try:
+        data = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ParseError("JSON parse error - nested too deeply") from None
+    except ValueError as exc:
+        raise ParseError(f"JSON parse error - {exc}") from exc
+    if _deeper_than(data, MAX_DEPTH):
+        raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data)
+    return data
 
 
 def _refuse_lone_surrogates(data):
@@ -75,3 +78,57 @@ def _refuse_lone_surrogates(data):
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise ParseError("JSON parse error - string contains a lone surrogate escape (\\ud800-\\udfff)") from None
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+def decoded_body(stream, parser_context, limit):
+    """The request body with its Content-Encoding (gzip, deflate or br) undone.
+
+    A compressed body is inflated to at most `limit` bytes, so a small bomb cannot take the
+    process's memory; past that it is a 413, and a corrupt stream a 400.
+    """
+    raw = stream.read() if stream is not None else b""
+    encoding = parser_context["request"].META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            inflater = zlib.decompressobj(wbits=(16 if encoding != "deflate" else 0) + zlib.MAX_WBITS)
+            body = inflater.decompress(raw, limit + 1)
+            finished = inflater.eof
+        elif encoding == "br":
+            inflater = brotli.Decompressor()
+            body = inflater.process(raw, output_buffer_limit=limit + 1)
+            finished = inflater.is_finished()
+        else:
+            raise UnsupportedMediaType(encoding, f"Content-Encoding {encoding!r} is not supported: use gzip, deflate or br.")
+    except (zlib.error, brotli.error) as exc:
+        raise ParseError(f"Body is not valid {encoding}: {exc}") from None
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes once decompressed.")
+    if not finished:
+        raise ParseError(f"Body is not valid {encoding}: the compressed stream is cut short.")
+    return body
+
+
+class StrictJSONParser(JSONParser):
+    """JSONParser that answers 400, never 500, for any body a client can send (see loads_strict)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return loads_strict(decoded_body(stream, parser_context, settings.MAX_BODY_BYTES))
+
+
+class SentryEnvelopeParser(BaseParser):
+    """A Sentry SDK's envelope, whatever Content-Type it was sent as (browsers send text/plain)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = decoded_body(stream, parser_context, settings.MAX_ENVELOPE_BYTES)
+        try:
+            return parse_envelope(body, loads_strict)
+        except ValueError as exc:
+            raise ParseError(f"Not a Sentry envelope: {exc}") from None

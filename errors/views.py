@@ -2,16 +2,20 @@
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from .auth import SentryKeyAuthentication
 from .ingest import Report, group_report, record_error
 from .limits import client_ip, enforce_rate_limit, rate_limit_headers
 from .models import Error
+from .parsers import SentryEnvelopeParser
 from .queries import filter_errors, project_names
+from .sentry import Envelope, report_fields
 from .serializers import (
     ErrorDetailSerializer,
     ErrorListQuerySerializer,
@@ -71,6 +75,25 @@ class ErrorCollectionView(ApiView):
             body = {"status": "created", "fingerprint": recorded.fingerprint, "id": recorded.error_id}
             return Response(body, status=status.HTTP_201_CREATED)
         return Response({"status": "existing", "fingerprint": recorded.fingerprint, "count": recorded.count})
+
+
+class SentryEnvelopeView(ApiView):
+    """Where Sentry SDKs send events (their DSN's project number in the path): each error event
+    is recorded exactly as the same report to POST /api/errors would be."""
+
+    authentication_classes = [SentryKeyAuthentication]
+    parser_classes = [SentryEnvelopeParser]
+    ingest_methods = ("POST",)
+
+    def post(self, request, project_id):
+        envelope = request.data
+        if not isinstance(envelope, Envelope):
+            raise exceptions.ParseError("Empty body: expected a Sentry envelope.")
+        project = settings.SENTRY_PROJECTS.get(str(int(project_id)), str(int(project_id)))
+        reports = [Report(**validate_report(report_fields(event, project))) for event in envelope.events]
+        for report in reports:
+            record_error(report)
+        return Response({"id": envelope.event_id})
 
 
 def _get_error(pk):

@@ -1,4 +1,6 @@
-"""Explicit builders for report bodies and tracebacks used across the tests."""
+"""Explicit builders for report bodies, tracebacks and Sentry envelopes used across the tests."""
+
+from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 
 def python_traceback(file="/srv/app/views.py", line=42, function="handler", exc="ValueError: invalid input"):
@@ -35,3 +37,53 @@ def report(**fields):
     }
     body.update(fields)
     return {key: value for key, value in body.items() if value is not ...}
+
+
+def python_event(line=42, **fields):
+    """An error event as sentry-python sends it for python_traceback(line=line)."""
+    return {
+        "event_id": "9ec79c33ec9942ab8353589fcb2e04dc",
+        "platform": "python",
+        "level": "error",
+        "environment": "prod",
+        "release": "shop@1.2.0",
+        "server_name": "web-1",
+        "exception": {
+            "values": [
+                {
+                    "type": "ValueError",
+                    "value": "invalid input",
+                    "mechanism": {"type": "generic", "handled": True},
+                    "stacktrace": {
+                        "frames": [
+                            {"filename": "main.py", "abs_path": "/srv/app/main.py", "function": "main",
+                             "lineno": 10, "context_line": "    handler()", "vars": {"password": "hunter2"}},
+                            {"filename": "views.py", "abs_path": "/srv/app/views.py", "function": "handler",
+                             "lineno": line, "context_line": "    raise ValueError('invalid input')"},
+                        ]
+                    },
+                }
+            ]
+        },
+        "request": {
+            "url": "https://shop.example.com/api/users",
+            "method": "POST",
+            "query_string": "page=2",
+            "headers": {"Accept": "application/json", "Authorization": "Bearer s3cret"},
+            "cookies": {"sessionid": "abc"},
+            "data": {"card": "4242424242424242"},
+        },
+        "user": {"id": 42, "email": "a@example.com"},
+        "tags": {"region": "eu"},
+        "breadcrumbs": {"values": [{"message": "password=hunter2"}]},
+        **fields,
+    }
+
+
+def envelope(*events, items=()):
+    built = Envelope(headers={"event_id": events[0]["event_id"] if events else None})
+    for event in events:
+        built.add_event(event)
+    for item_type, payload in items:
+        built.add_item(Item(payload=PayloadRef(json=payload), type=item_type))
+    return built.serialize()

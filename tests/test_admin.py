@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.utils import timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from errors.models import Error
 from tests.conftest import ERROR_TRACKER, clean_env

@@ -6,7 +6,7 @@ tests/test_browser_client.py sends real reports from a real Chromium; these pin 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import report
+from tests.factories import envelope, python_event, report
 
 APP = "https://app.example.com"
 
@@ -36,7 +36,7 @@ def test_preflight_from_an_allowed_origin_permits_posting_a_report(page_origin):
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == APP
     assert response["Access-Control-Allow-Methods"] == "POST"
-    assert set(response["Access-Control-Allow-Headers"].split(", ")) == {"content-type", "x-api-key"}
+    assert set(response["Access-Control-Allow-Headers"].split(", ")) == {"content-type", "x-api-key", "x-sentry-auth"}
     assert response["Access-Control-Max-Age"] == "86400"
 
 
@@ -90,3 +90,15 @@ def test_a_lone_star_allows_every_origin(settings, anonymous):
     response = preflight(anonymous, "https://any.example.org")
 
     assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_sentry_browser_sdk_envelopes_are_readable_by_the_page(page_origin, api):
+    body = envelope(python_event())
+
+    response = page_origin.generic(
+        "POST", "/api/1/envelope/?sentry_key=browser-key", body, content_type="text/plain;charset=UTF-8"
+    )
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == APP
+    assert api.get("/api/errors").json()["total"] == 1

@@ -1,4 +1,5 @@
-"""Whatever JSON a client sends to POST /api/errors, the answer is 2xx or a 4xx JSON reason."""
+"""Whatever JSON a client sends to POST /api/errors, or a Sentry SDK in an envelope, the answer
+is 2xx or a 4xx JSON reason."""
 
 import json
 
@@ -6,7 +7,8 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import report
+from tests.conftest import API_KEY
+from tests.factories import envelope, python_event, report
 
 FIELDS = [
     "project", "environment", "exception_type", "message", "traceback", "request_url",
@@ -42,5 +44,40 @@ def test_any_json_report_is_answered_2xx_or_4xx_with_a_reason(api, traceback, ov
     response = api.post("/api/errors", json.dumps(body), content_type="application/json")
 
     assert response.status_code in (200, 201, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["detail"]
+
+
+EVENT_PATHS = st.sampled_from([
+    (), ("exception",), ("exception", "values", 0), ("exception", "values", 0, "stacktrace"),
+    ("exception", "values", 0, "stacktrace", "frames", 0), ("request",), ("user",), ("logentry",), ("sdk",),
+])
+EVENT_KEYS = st.sampled_from([
+    "type", "value", "values", "frames", "lineno", "colno", "abs_path", "filename", "function", "context_line",
+    "platform", "environment", "url", "method", "headers", "query_string", "id", "message", "formatted", "tags",
+    "mechanism", "stacktrace", "exception", "request", "user", "logentry", "event_id", "name", "version",
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(EVENT_PATHS, EVENT_KEYS, JSON_VALUES | TRICKY_TEXT), max_size=6))
+def test_any_sentry_event_is_answered_200_or_400_with_a_reason(api, changes):
+    cache.clear()
+    event = python_event()
+    for path, key, value in changes:
+        target = event
+        for step in path:
+            try:
+                target = target[step]
+            except (KeyError, IndexError, TypeError):
+                break
+        if isinstance(target, dict):
+            target[key] = value
+
+    response = api.generic(
+        "POST", f"/api/1/envelope/?sentry_key={API_KEY}", envelope(event), content_type="application/x-sentry-envelope"
+    )
+
+    assert response.status_code in (200, 400), response.content
     if response.status_code == 400:
         assert response.json()["detail"]

@@ -64,6 +64,7 @@ def test_it_refuses_to_start_without_api_key(tmp_path):
         ("INGEST_API_KEYS", "browser,k", "it must not contain API_KEY"),
         ("CORS_ALLOWED_ORIGINS", "https://app.example.com/", "'https://app.example.com/' is not an origin"),
         ("CORS_ALLOWED_ORIGINS", "*,https://app.example.com", "'*' is not an origin"),
+        ("SENTRY_PROJECTS", "1=shop,web", "'web' is not like 1=my-app"),
     ],
 )
 def test_it_refuses_a_malformed_setting_by_name(tmp_path, name, value, reason):

@@ -68,10 +68,20 @@ for _origin in CORS_ALLOWED_ORIGINS:
         raise ImproperlyConfigured(
             f"CORS_ALLOWED_ORIGINS is malformed: {_origin!r} is not an origin like https://app.example.com (or a lone *)"
         )
-CORS_URLS_REGEX = r"^/api/errors$"
+CORS_URLS_REGEX = r"^/api/(errors|[0-9]+/envelope)/?$"
 CORS_ALLOW_METHODS = ["POST"]
-CORS_ALLOW_HEADERS = ["content-type", "x-api-key"]
+CORS_ALLOW_HEADERS = ["content-type", "x-api-key", "x-sentry-auth"]
 CORS_PREFLIGHT_MAX_AGE = 86400
+
+# Sentry SDKs name a project by the number at the end of their DSN; this maps numbers to names.
+SENTRY_PROJECTS = {}
+for _entry in _read("SENTRY_PROJECTS", list, []):
+    _number, _, _name = (part.strip() for part in _entry.partition("="))
+    if not re.fullmatch(r"[0-9]{1,18}", _number) or not 0 < len(_name) <= 100:
+        raise ImproperlyConfigured(
+            f"SENTRY_PROJECTS is malformed: {_entry!r} is not like 1=my-app (a number, then a name of 1-100 characters)"
+        )
+    SENTRY_PROJECTS[str(int(_number))] = _name
 
 FINGERPRINT_STRATEGY = _read("FINGERPRINT_STRATEGY", str, "line")
 if FINGERPRINT_STRATEGY not in ("line", "function"):
@@ -230,8 +240,10 @@ STATIC_URL = "static/"
 # WhiteNoise serves the admin's files straight from the installed apps: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
-# The spec's 256 KB cap on request bodies.
+# The spec's 256 KB cap on request bodies, compressed or not.
 MAX_BODY_BYTES = 256 * 1024
+# A Sentry envelope may inflate to Sentry's own limit for an event.
+MAX_ENVELOPE_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 REST_FRAMEWORK = {

@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/resolve/?$", views.ResolveView.as_view()),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unresolve/?$", views.UnresolveView.as_view()),
     re_path(r"^api/projects/?$", views.ProjectListView.as_view()),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", views.SentryEnvelopeView.as_view()),
     path("admin/", admin.site.urls),
 ]
 

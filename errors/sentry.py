@@ -1,0 +1,213 @@
+"""Sentry SDKs as clients: their envelopes read, and their events turned into our reports.
+
+An event carries its stack as structured frames; it is written back out as the text a Python
+traceback or a V8 stack would be, so that one parser (stacktrace.py) picks every culprit and
+grouping stays the same whichever way a report arrived. Frame variables, breadcrumbs, request
+bodies and cookies are not kept: the report has no place for them, so no secret in them is stored.
+"""
+
+from dataclasses import dataclass
+
+from .serializers import REPORT_FIELDS
+
+JAVASCRIPT_PLATFORMS = ("javascript", "node")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str | None
+    events: list
+
+
+def parse_envelope(body, loads):
+    """The error events of an envelope; its other items (sessions, transactions, ...) are skipped.
+
+    `loads` turns one line of bytes into JSON. A malformed envelope is a ValueError saying where.
+    """
+    header_line, _, rest = body.partition(b"\n")
+    header = loads(header_line)
+    if not isinstance(header, dict):
+        raise ValueError("its first line is not a JSON object")
+    events = []
+    while rest.strip():
+        item_line, _, rest = rest.partition(b"\n")
+        if not item_line.strip():
+            continue
+        item = loads(item_line)
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise ValueError("an item header is not a JSON object with a type")
+        length = item.get("length")
+        if length is None:
+            payload, _, rest = rest.partition(b"\n")
+        elif isinstance(length, int) and not isinstance(length, bool) and 0 <= length <= len(rest):
+            payload, rest = rest[:length], rest[length:].removeprefix(b"\n")
+        else:
+            raise ValueError(f"an item's length {length!r} does not fit the body")
+        if item["type"] == "event":
+            event = loads(payload)
+            if not isinstance(event, dict):
+                raise ValueError("an event item is not a JSON object")
+            events.append(event)
+    event_id = header.get("event_id")
+    return Envelope(event_id if isinstance(event_id, str) else None, events)
+
+
+def report_fields(event, project):
+    """The fields of a POST /api/errors body that say what `event` says.
+
+    Strings are cut to the report's limits rather than refused: an SDK drops an event it is
+    answered 400 for, and a long environment name is no reason to lose an error.
+    """
+    exceptions = [value for value in _exception_values(event) if isinstance(value, dict)]
+    if exceptions:
+        exception_type = _text(exceptions[-1].get("type")) or "Error"
+        message = _text(exceptions[-1].get("value"))
+    else:
+        # A captured message, with no exception: grouped by its template, not its values.
+        message = _message(event)
+        exception_type = _message_template(event) or message or "Message"
+    if _text(event.get("platform")) in JAVASCRIPT_PLATFORMS:
+        traceback = format_javascript_stack(exceptions[-1]) if exceptions else ""
+    else:
+        traceback = format_python_traceback(exceptions)
+    request = _object(event.get("request"))
+    user = _object(event.get("user"))
+    sdk = _object(event.get("sdk"))
+    context = {
+        "event_id": event.get("event_id"),
+        "level": event.get("level"),
+        "release": event.get("release"),
+        "server_name": event.get("server_name"),
+        "logger": event.get("logger"),
+        "tags": event.get("tags"),
+        "extra": event.get("extra"),
+        "sdk": " ".join(filter(None, (_text(sdk.get("name")), _text(sdk.get("version"))))),
+    }
+    return {
+        "project": _fit(project, "project"),
+        "exception_type": _fit(exception_type, "exception_type"),
+        "environment": _fit(_text(event.get("environment")) or "production", "environment"),
+        "message": message,
+        "traceback": traceback,
+        "request_url": _request_url(request),
+        "request_method": _fit(_text(request.get("method")), "request_method"),
+        "request_headers": _headers(request.get("headers")),
+        "user_id": _fit(_scalar_text(user.get("id")), "user_id"),
+        "extra": {name: value for name, value in context.items() if value not in (None, "", {}, [])} or None,
+    }
+
+
+def format_python_traceback(exceptions):
+    """Python's own traceback text for a chain of exceptions, oldest first, as Sentry orders them."""
+    blocks = []
+    for exception in exceptions:
+        lines = ["Traceback (most recent call last):"]
+        for frame in _frames(exception):
+            lines.append(f'  File "{frame["path"]}", line {frame["line"]}, in {frame["function"] or "<module>"}')
+            if frame["code"]:
+                lines.append(f"    {frame['code']}")
+        lines.append(_headline(exception))
+        blocks.append("\n".join(lines))
+        if len(blocks) < len(exceptions):
+            caused = _object(exception.get("mechanism")).get("source") == "__cause__"
+            blocks.append(
+                "The above exception was the direct cause of the following exception:"
+                if caused
+                else "During handling of the above exception, another exception occurred:"
+            )
+    return "\n\n".join(blocks)
+
+
+def format_javascript_stack(exception):
+    """A V8 `error.stack` for one exception: innermost frame first, where Sentry puts it last."""
+    lines = [_headline(exception)]
+    for frame in reversed(_frames(exception)):
+        location = f"{frame['path']}:{frame['line']}" + (f":{frame['column']}" if frame["column"] else "")
+        lines.append(f"    at {frame['function']} ({location})" if frame["function"] else f"    at {location}")
+    return "\n".join(lines)
+
+
+def _headline(exception):
+    """`Type: value`, the last line of a Python traceback and the first of a V8 stack."""
+    name, value = _text(exception.get("type")) or "Error", _text(exception.get("value"))
+    return f"{name}: {value}" if value else name
+
+
+def _exception_values(event):
+    exception = event.get("exception")
+    if isinstance(exception, dict):
+        exception = exception.get("values")
+    return exception if isinstance(exception, list) else []
+
+
+def _frames(exception):
+    """The frames that name a file and a line, as plain strings and numbers."""
+    stacktrace = _object(exception.get("stacktrace"))
+    frames = stacktrace.get("frames") if isinstance(stacktrace.get("frames"), list) else []
+    usable = []
+    for frame in filter(lambda f: isinstance(f, dict), frames):
+        path = _text(frame.get("abs_path")) or _text(frame.get("filename"))
+        line = frame.get("lineno")
+        if not path or not isinstance(line, int) or isinstance(line, bool) or line < 1:
+            continue
+        column = frame.get("colno")
+        usable.append(
+            {
+                "path": path.replace("\n", " "),
+                "line": line,
+                "column": column if isinstance(column, int) and not isinstance(column, bool) and column > 0 else None,
+                "function": _text(frame.get("function")).replace("\n", " "),
+                "code": _text(frame.get("context_line")).strip(),
+            }
+        )
+    return usable
+
+
+def _message(event):
+    for name in ("logentry", "message"):
+        value = event.get(name)
+        if isinstance(value, dict):
+            value = value.get("formatted") or value.get("message")
+        if _text(value):
+            return _text(value)
+    return ""
+
+
+def _message_template(event):
+    for name in ("logentry", "message"):
+        value = event.get(name)
+        if isinstance(value, dict) and _text(value.get("message")):
+            return _text(value["message"])
+    return ""
+
+
+def _request_url(request):
+    url = _text(request.get("url"))
+    query = _text(request.get("query_string"))
+    return f"{url}?{query}" if url and query and "?" not in url else url
+
+
+def _headers(headers):
+    """Headers as one JSON object; SDKs send an object or a list of [name, value] pairs."""
+    if isinstance(headers, list):
+        headers = dict(pair for pair in headers if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str))
+    if not isinstance(headers, dict) or not headers:
+        return None
+    return {str(name): value if isinstance(value, str) else str(value) for name, value in headers.items()}
+
+
+def _fit(text, field):
+    return text[: REPORT_FIELDS[field].max_length]
+
+
+def _object(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value):
+    """A string as the report can store it (no NUL characters); anything else is empty."""
+    return value.replace("\x00", "") if isinstance(value, str) else ""
+
+
+def _scalar_text(value):
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
