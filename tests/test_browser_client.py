@@ -1,5 +1,6 @@
-"""A web page on another origin reports its own errors with the README's snippet, in a real
-headless Chromium, to the real server: what a team adding the tracker to its site would see."""
+"""A web page on another origin reports its own errors, with the README's snippet or with
+Sentry's browser SDK, in a real headless Chromium, to the real server: what a team adding the
+tracker to its site would see."""
 
 import re
 import threading
@@ -11,7 +12,8 @@ from tests.conftest import REPO, RunningTracker
 
 pytestmark = pytest.mark.browser
 
-INGEST_KEY = "page-ingest-key"
+INGEST_KEY = "0f9d2c4be3a14d7e9b8a6c5d4e3f2a1b"  # hex, as Sentry keys are: the JS SDK refuses a DSN key with a "-"
+SENTRY_BUNDLE = REPO / "tests" / "fixtures" / "sentry_browser" / "sentry-browser.min.js"
 # The shop's script: "Buy" throws on line 2, "Later" rejects a promise on line 6.
 APP_JS = """function total(cart) {
   return cart.items.length;
@@ -31,17 +33,21 @@ def readme_snippet(tracker_url, key):
 
 
 class Shop:
-    """A web site on its own origin (http://127.0.0.1:<port>): a page with the snippet, and app.js."""
+    """A web site on its own origin (http://127.0.0.1:<port>): the shop page with the README's
+    snippet at /, the same page with Sentry's browser SDK at /sentry, and their scripts."""
 
     def __init__(self):
-        self.page = ""
+        self.pages = {}
         shop = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                body, kind = {"/": (shop.page, "text/html"), "/app.js": (APP_JS, "text/javascript")}.get(
-                    self.path, ("", "text/plain")
-                )
+                files = {
+                    **{path: (page, "text/html") for path, page in shop.pages.items()},
+                    "/app.js": (APP_JS, "text/javascript"),
+                    "/sentry-browser.min.js": (SENTRY_BUNDLE.read_text(), "text/javascript"),
+                }
+                body, kind = files.get(self.path, ("", "text/plain"))
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", kind)
                 self.end_headers()
@@ -55,11 +61,15 @@ class Shop:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def report_to(self, tracker):
-        snippet = readme_snippet(tracker.url, INGEST_KEY)
-        self.page = (
-            f"<!doctype html><html><head>{snippet}</head><body><button id=buy>Buy</button>"
-            "<button id=later>Later</button><script src=/app.js></script></body></html>"
+        sentry = (
+            "<script src=/sentry-browser.min.js></script><script>"
+            f'Sentry.init({{dsn: "http://{INGEST_KEY}@127.0.0.1:{tracker.port}/5", environment: "prod"}});</script>'
         )
+        body = "<body><button id=buy>Buy</button><button id=later>Later</button><script src=/app.js></script></body>"
+        self.pages = {
+            "/": f"<!doctype html><html><head>{readme_snippet(tracker.url, INGEST_KEY)}</head>{body}</html>",
+            "/sentry": f"<!doctype html><html><head>{sentry}</head>{body}</html>",
+        }
 
     def close(self):
         self.server.shutdown()
@@ -98,8 +108,10 @@ def page(browser):
 
 
 def click_and_wait_for_report(page, selector):
-    """Click, and return the tracker's answer to the report the page sent."""
-    is_report = lambda response: response.url.endswith("/api/errors") and response.request.method == "POST"  # noqa: E731
+    """Click, and return the tracker's answer to the report the page sent (either way)."""
+    is_report = lambda response: (  # noqa: E731
+        response.request.method == "POST" and ("/api/errors" in response.url or "/envelope/" in response.url)
+    )
     with page.expect_response(is_report) as answer:
         page.click(selector)
     return answer.value
@@ -160,3 +172,20 @@ def test_a_lone_star_lets_pages_on_any_origin_report(page, shops, tmp_path):
         tracker.stop()
 
     assert answer.status == 201
+
+
+def test_sentry_browser_sdk_reports_through_its_dsn(page, shops, tracker):
+    shop = shops[0]
+    page.goto(f"{shop.origin}/sentry")
+
+    answer = click_and_wait_for_report(page, "#buy")
+
+    assert answer.status == 200
+    assert answer.headers["access-control-allow-origin"] == shop.origin
+    [detail] = stored(tracker)
+    error, occurrence = detail["error"], detail["occurrences"][0]
+    assert (error["project"], error["environment"], error["exception_type"]) == ("5", "prod", "TypeError")
+    assert error["message"] == "Cannot read properties of undefined (reading 'length')"
+    assert error["source"] == "browser"
+    assert error["culprit"] == {"file": f"{shop.origin}/app.js", "line": 2, "function": "total"}
+    assert occurrence["request_url"] == f"{shop.origin}/sentry"
