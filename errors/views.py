@@ -89,7 +89,8 @@ class SentryEnvelopeView(ApiView):
         envelope = request.data
         if not isinstance(envelope, Envelope):
             raise exceptions.ParseError("Empty body: expected a Sentry envelope.")
-        project = settings.SENTRY_PROJECTS.get(str(int(project_id)), str(int(project_id)))
+        number = str(int(project_id))
+        project = settings.SENTRY_PROJECTS.get(number, number)
         reports = [Report(**validate_report(report_fields(event, project))) for event in envelope.events]
         for report in reports:
             record_error(report)
