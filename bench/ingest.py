@@ -7,8 +7,9 @@ over 100 realistic bodies (~2 KB, 10-frame Python tracebacks, 100 distinct group
 same server, a trivial Django view that parses the same JSON and answers 201 without touching
 the database: the framework's ceiling. It prints req/s, p50/p99 latency, non-2xx answers, the
 service's peak RSS, ingest throughput as a share of the ceiling, and checks that what the
-database stored matches what was acknowledged. It also times parsing a 256 KB traceback and the
-admin error list over 100,000 groups.
+database stored matches what was acknowledged. On SQLite it also sends the same 100 errors as
+sentry-python would, gzip-compressed envelopes to /api/1/envelope/. It also times parsing a
+256 KB traceback and the admin error list over 100,000 groups.
 """
 
 import argparse
@@ -41,8 +42,7 @@ LUA = r"""
 local bodies = {%(bodies)s}
 local i = 0
 wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-API-Key"] = "%(api_key)s"
+%(headers)s
 
 request = function()
   i = i %% #bodies + 1
@@ -93,15 +93,51 @@ def make_bodies(count=100):
     return bodies
 
 
-def write_lua(directory, bodies, path):
-    script = Path(directory) / f"{path.strip('/').replace('/', '_')}.lua"
+def make_envelopes(bodies):
+    """The same 100 errors as sentry-python sends them: events in gzip-compressed envelopes."""
+    import gzip
+
+    from sentry_sdk.envelope import Envelope
+
+    envelopes = []
+    for n, body in enumerate(map(json.loads, bodies)):
+        frames = [
+            {"abs_path": path, "filename": path.rsplit("/", 1)[-1], "lineno": int(line), "function": function,
+             "context_line": code.strip(), "in_app": "site-packages" not in path}
+            for path, line, function, code in re.findall(r'File "([^"]+)", line (\d+), in (\S+)\n(.*)\n', body["traceback"])
+        ]
+        event_id = uuid.UUID(int=n).hex
+        envelope = Envelope(headers={"event_id": event_id})
+        envelope.add_event({
+            "event_id": event_id,
+            "platform": "python",
+            "level": "error",
+            "environment": body["environment"],
+            "release": body["extra"]["release"],
+            "exception": {"values": [{"type": body["exception_type"], "value": body["message"],
+                                      "stacktrace": {"frames": frames}}]},
+            "request": {"url": body["request_url"], "method": body["request_method"], "headers": body["request_headers"]},
+            "user": {"id": body["user_id"]},
+            "extra": {"request_id": body["extra"]["request_id"]},
+            "sdk": {"name": "sentry.python", "version": "2.75.0"},
+        })
+        envelopes.append(gzip.compress(envelope.serialize()))
+    return envelopes
+
+
+def write_lua(directory, bodies, path, headers=None):
+    headers = headers or {"Content-Type": "application/json", "X-API-Key": API_KEY}
+    script = Path(directory) / f"{re.sub(r'[^a-z0-9]+', '_', path.strip('/'))}.lua"
     quoted = ",\n".join(_lua_string(body) for body in bodies)
-    script.write_text(LUA % {"bodies": quoted, "api_key": API_KEY, "path": path})
+    lines = "\n".join(f'wrk.headers["{name}"] = {_lua_string(value)}' for name, value in headers.items())
+    script.write_text(LUA % {"bodies": quoted, "headers": lines, "path": path})
     return script
 
 
 def _lua_string(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A Lua string literal of `text` (str or bytes): printable ASCII as is, every other byte escaped."""
+    data = text.encode() if isinstance(text, str) else text
+    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\{b:03d}" for b in data) + '"'
 
 
 # --- processes -----------------------------------------------------------------------------
@@ -275,8 +311,15 @@ def measure_route(instances, script, connections, duration):
     return result
 
 
-def measure_deployment(label, instances, stored, scratch, connections_list, duration):
+def measure_deployment(label, instances, stored, scratch, connections_list, duration, sentry=False):
+    """Trivial view, dry run and ingest at each connection count; with `sentry`, also the same
+    errors as gzip-compressed Sentry envelopes."""
     bodies = make_bodies()
+    envelope_script = write_lua(
+        scratch, make_envelopes(bodies), "/api/1/envelope/",
+        {"Content-Type": "application/x-sentry-envelope", "Content-Encoding": "gzip",
+         "X-Sentry-Auth": f"Sentry sentry_key={API_KEY}, sentry_version=7"},
+    )
     ingest_script = write_lua(scratch, bodies, "/api/errors")
     trivial_script = write_lua(scratch, bodies, "/bench/trivial")
     # The same DRF view up to the write: rate limit, key, parsing, validation, grouping.
@@ -314,6 +357,19 @@ def measure_deployment(label, instances, stored, scratch, connections_list, dura
             "stored_ok": 0 <= stored_now - accepted <= connections,
             "peak_rss_mb": max(trivial["peak_rss"], dry_run["peak_rss"], ingest["peak_rss"]) / 2**20,
         })
+        if sentry:
+            before = stored()
+            envelopes = measure_route(instances, envelope_script, connections, duration)
+            time.sleep(1)
+            stored_now, accepted = stored() - before, envelopes["requests"] - envelopes["non2xx"]
+            rows[-1].update({
+                "sentry_rps": envelopes["rps"],
+                "sentry_ratio": envelopes["rps"] / trivial["rps"],
+                "sentry_p99_ms": envelopes["p99_us"] / 1000,
+                "sentry_cpu_us": envelopes["cpu_us"],
+                "non2xx": rows[-1]["non2xx"] + envelopes["non2xx"] + envelopes["socket_errors"],
+                "stored_ok": rows[-1]["stored_ok"] and 0 <= stored_now - accepted <= connections,
+            })
         print_row(rows[-1])
     return rows
 
@@ -330,6 +386,12 @@ def print_row(row):
         f"ingest {row['ingest_cpu_us']:5.0f} us",
         flush=True,
     )
+    if "sentry_rps" in row:
+        print(
+            f"{'':<28}Sentry envelopes (gzip)      {row['sentry_rps']:7.0f} req/s = {row['sentry_ratio']:5.1%} of ceiling | "
+            f"p99 {row['sentry_p99_ms']:6.1f} ms | service CPU per request {row['sentry_cpu_us']:5.0f} us",
+            flush=True,
+        )
 
 
 # --- parsing and admin ---------------------------------------------------------------------
@@ -433,7 +495,7 @@ def main():
         try:
             rows += measure_deployment(
                 "sqlite, 1 instance", [instance], lambda: stored_sqlite(scratch / "sqlite" / "errors.db"),
-                scratch, connections_list, args.duration,
+                scratch, connections_list, args.duration, sentry=True,
             )
         finally:
             instance.stop()
