@@ -17,7 +17,9 @@ APP = '''
 import logging, sys
 import sentry_sdk
 
-sentry_sdk.init(dsn=sys.argv[1], environment="staging", release="shop@1.2.0", _experiments=EXPERIMENTS)
+sentry_sdk.init(
+    dsn=sys.argv[1], environment="staging", release="shop@1.2.0", shutdown_timeout=10, _experiments=EXPERIMENTS
+)
 sentry_sdk.set_user({"id": 42})
 
 
@@ -31,7 +33,7 @@ except ZeroDivisionError as exc:
     sentry_sdk.capture_exception(exc)
 for card in (1111, 2222):
     logging.getLogger("payments").error("card %s declined", card)
-sentry_sdk.flush()
+sentry_sdk.flush(timeout=10)
 if "--crash" in sys.argv:
     charge(0)
 '''
