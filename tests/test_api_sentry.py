@@ -193,6 +193,8 @@ def test_compressed_envelopes_are_read(sdk, api, encoding, compress):
         (b"{}", {"HTTP_CONTENT_ENCODING": "zstd"}, 415, "Content-Encoding 'zstd' is not supported: use gzip, deflate or br."),
         (gzip.compress(b"{}\n" + b" " * 2_000_000), {"HTTP_CONTENT_ENCODING": "gzip"}, 413, "Request body exceeds 1048576 bytes once decompressed."),
     ],
+    ids=["not-json", "item-without-type", "length-past-end", "event-not-object", "empty", "bad-gzip", "cut-gzip",
+         "zstd", "gzip-bomb"],
 )
 def test_bad_envelopes_are_refused_with_the_reason(sdk, api, body, headers, status, detail):
     response = post(sdk, body, **headers)
