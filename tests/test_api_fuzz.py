@@ -81,3 +81,24 @@ def test_any_sentry_event_is_answered_200_or_400_with_a_reason(api, changes):
     assert response.status_code in (200, 400), response.content
     if response.status_code == 400:
         assert response.json()["detail"]
+
+
+ENVELOPE_PIECES = st.lists(
+    st.sampled_from([b"{}", b'{"type":"event"}', b'{"type":"event","length":', b"9", b"}", b"\n", b"[1]", b'{"a":', b"\xff"]),
+    max_size=10,
+).map(b"".join)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=ENVELOPE_PIECES | st.binary(max_size=200), encoding=st.sampled_from(["", "gzip", "deflate", "br", "x-gzip"]))
+def test_any_bytes_sent_as_an_envelope_are_answered_200_or_4xx_with_a_reason(api, body, encoding):
+    cache.clear()
+    headers = {"HTTP_CONTENT_ENCODING": encoding} if encoding else {}
+
+    response = api.generic(
+        "POST", f"/api/1/envelope/?sentry_key={API_KEY}", body, content_type="application/x-sentry-envelope", **headers
+    )
+
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["detail"]
