@@ -1,3 +1,7 @@
+"""System checks: settings that are valid alone but wrong together, found before serving."""
+
+import re
+
 from django.conf import settings
 from django.core import checks
 
@@ -17,3 +21,33 @@ def rate_limit_cache_is_shared(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security)
+def browsers_have_an_ingest_key(app_configs, **kwargs):
+    """Pages allowed to post reports would otherwise carry API_KEY, which also reads and resolves."""
+    if (settings.CORS_ALLOWED_ORIGINS or settings.CORS_ALLOW_ALL_ORIGINS) and not settings.INGEST_API_KEYS:
+        return [
+            checks.Warning(
+                "CORS_ALLOWED_ORIGINS is set but INGEST_API_KEYS is not: web pages could only report with API_KEY, "
+                "which anyone reading the page could then use to read and resolve errors",
+                hint="Set INGEST_API_KEYS and give pages one of those keys.",
+                id="errors.W001",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def ingest_keys_fit_a_dsn(app_configs, **kwargs):
+    """Sentry's JavaScript SDK refuses a DSN whose key is not made of letters, digits and `_`."""
+    return [
+        checks.Warning(
+            f"INGEST_API_KEYS entry {n + 1} has characters other than letters, digits and _: "
+            "Sentry's JavaScript SDK will refuse a DSN with it (\"Invalid Sentry Dsn\")",
+            hint='Use hex keys, e.g. python3 -c "import secrets; print(secrets.token_hex(16))".',
+            id="errors.W002",
+        )
+        for n, key in enumerate(settings.INGEST_API_KEYS)
+        if not re.fullmatch(r"\w+", key, re.ASCII)
+    ]
