@@ -64,8 +64,8 @@ def report_fields(event, project):
         message = _text(exceptions[-1].get("value"))
     else:
         # A captured message, with no exception: grouped by its template, not its values.
-        message = _message(event)
-        exception_type = _message_template(event) or message or "Message"
+        message, template = _message(event)
+        exception_type = template or "Message"
     if _text(event.get("platform")) in JAVASCRIPT_PLATFORMS:
         traceback = format_javascript_stack(exceptions[-1]) if exceptions else ""
     else:
@@ -84,7 +84,7 @@ def report_fields(event, project):
         "sdk": " ".join(filter(None, (_text(sdk.get("name")), _text(sdk.get("version"))))),
     }
     return {
-        "project": _fit(project, "project"),
+        "project": project,
         "exception_type": _fit(exception_type, "exception_type"),
         "environment": _fit(_text(event.get("environment")) or "production", "environment"),
         "message": message,
@@ -164,21 +164,18 @@ def _frames(exception):
 
 
 def _message(event):
+    """(the text, its template) of a captured message; `logentry` or `message`, a string or an
+    object with `formatted` and `message`. A plain string is its own template."""
     for name in ("logentry", "message"):
         value = event.get(name)
         if isinstance(value, dict):
-            value = value.get("formatted") or value.get("message")
-        if _text(value):
-            return _text(value)
-    return ""
-
-
-def _message_template(event):
-    for name in ("logentry", "message"):
-        value = event.get(name)
-        if isinstance(value, dict) and _text(value.get("message")):
-            return _text(value["message"])
-    return ""
+            template = _text(value.get("message"))
+            text = _text(value.get("formatted")) or template
+        else:
+            text = template = _text(value)
+        if text:
+            return text, template or text
+    return "", ""
 
 
 def _request_url(request):

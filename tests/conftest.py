@@ -126,6 +126,12 @@ class RunningTracker:
         session.headers["X-API-Key"] = API_KEY
         return session
 
+    def error_details(self):
+        """GET /api/errors/{id} of every stored group, newest first, as a user would read them."""
+        session = self.session()
+        errors = session.get(f"{self.url}/api/errors", timeout=5).json()["errors"]
+        return [session.get(f"{self.url}/api/errors/{error['id']}", timeout=5).json() for error in errors]
+
 
 @pytest.fixture(scope="module")
 def browser():

@@ -123,9 +123,16 @@ def test_browser_sdk_key_in_the_query_string_and_javascript_frames(db, api):
     ]
 
 
-def test_chained_exceptions_keep_the_chain_and_group_on_the_last(sdk, api):
+@pytest.mark.parametrize(
+    "source, separator",
+    [
+        ("__cause__", "The above exception was the direct cause of the following exception:"),
+        ("__context__", "During handling of the above exception, another exception occurred:"),
+    ],
+)
+def test_chained_exceptions_keep_the_chain_and_group_on_the_last(sdk, api, source, separator):
     cause = python_event(line=7)["exception"]["values"][0] | {"type": "KeyError", "value": "'sku'",
-                                                                 "mechanism": {"type": "chained", "source": "__cause__"}}
+                                                                 "mechanism": {"type": "chained", "source": source}}
     event = python_event()
     event["exception"]["values"].insert(0, cause)
 
@@ -134,7 +141,7 @@ def test_chained_exceptions_keep_the_chain_and_group_on_the_last(sdk, api):
     [detail] = stored(api)
     assert detail["error"]["exception_type"] == "ValueError"
     assert detail["error"]["culprit"]["line"] == 42
-    assert "KeyError: 'sku'\n\nThe above exception was the direct cause of the following exception:" in detail["error"]["traceback"]
+    assert f"KeyError: 'sku'\n\n{separator}\n\nTraceback" in detail["error"]["traceback"]
 
 
 def test_captured_messages_group_by_their_template(sdk, api):
@@ -149,6 +156,22 @@ def test_captured_messages_group_by_their_template(sdk, api):
     assert (detail["error"]["exception_type"], detail["error"]["message"], detail["error"]["count"]) == (
         "card %s declined", "card 2 declined", 2
     )
+
+
+def test_a_plain_message_is_its_own_template(sdk, api):
+    post(sdk, envelope({"event_id": "1" * 32, "platform": "python", "message": "nightly import skipped"}))
+
+    [detail] = stored(api)
+    assert (detail["error"]["exception_type"], detail["error"]["message"]) == ("nightly import skipped",) * 2
+
+
+def test_headers_sent_as_name_value_pairs_are_stored_as_an_object(sdk, api):
+    headers = [["Accept", "text/html"], ["Cookie", "sessionid=abc"], ["X-Retry", 2]]
+
+    post(sdk, envelope(python_event(request={"url": "https://shop.example.com/", "headers": headers})))
+
+    [detail] = stored(api)
+    assert detail["occurrences"][0]["request_headers"] == {"Accept": "text/html", "Cookie": "[Filtered]", "X-Retry": "2"}
 
 
 def test_long_fields_are_cut_to_the_schema_not_refused(sdk, api):

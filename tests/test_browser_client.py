@@ -117,12 +117,6 @@ def click_and_wait_for_report(page, selector):
     return answer.value
 
 
-def stored(tracker):
-    session = tracker.session()
-    errors = session.get(f"{tracker.url}/api/errors", timeout=5).json()["errors"]
-    return [session.get(f"{tracker.url}/api/errors/{error['id']}", timeout=5).json() for error in errors]
-
-
 def test_uncaught_error_is_grouped_at_the_line_of_the_page_script_that_threw(page, shops, tracker):
     shop = shops[0]
     page.goto(f"{shop.origin}/")
@@ -132,7 +126,7 @@ def test_uncaught_error_is_grouped_at_the_line_of_the_page_script_that_threw(pag
 
     assert (first.status, second.status) == (201, 200)
     assert second.json()["count"] == 2
-    [detail] = stored(tracker)
+    [detail] = tracker.error_details()
     error, occurrence = detail["error"], detail["occurrences"][0]
     assert error["exception_type"] == "TypeError"
     assert error["message"] == "Cannot read properties of undefined (reading 'length')"
@@ -148,7 +142,7 @@ def test_unhandled_promise_rejection_is_reported(page, shops, tracker):
 
     assert click_and_wait_for_report(page, "#later").status == 201
 
-    [detail] = stored(tracker)
+    [detail] = tracker.error_details()
     assert (detail["error"]["exception_type"], detail["error"]["message"]) == ("RangeError", "quantity out of range")
     assert detail["error"]["culprit"]["line"] == 6
 
@@ -160,7 +154,7 @@ def test_page_on_an_origin_not_allowed_cannot_report(page, shops, tracker):
         page.click("#buy")
 
     assert failed.value.failure == "net::ERR_FAILED"
-    assert stored(tracker) == []
+    assert tracker.error_details() == []
 
 
 def test_a_lone_star_lets_pages_on_any_origin_report(page, shops, tmp_path):
@@ -182,7 +176,7 @@ def test_sentry_browser_sdk_reports_through_its_dsn(page, shops, tracker):
 
     assert answer.status == 200
     assert answer.headers["access-control-allow-origin"] == shop.origin
-    [detail] = stored(tracker)
+    [detail] = tracker.error_details()
     error, occurrence = detail["error"], detail["occurrences"][0]
     assert (error["project"], error["environment"], error["exception_type"]) == ("5", "prod", "TypeError")
     assert error["message"] == "Cannot read properties of undefined (reading 'length')"

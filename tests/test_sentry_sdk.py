@@ -58,9 +58,7 @@ def run_app(tmp_path, dsn, experiments=None, *args):
 
 
 def groups(tracker):
-    session = tracker.session()
-    errors = session.get(f"{tracker.url}/api/errors", timeout=5).json()["errors"]
-    return {error["exception_type"]: session.get(f"{tracker.url}/api/errors/{error['id']}", timeout=5).json() for error in errors}
+    return {detail["error"]["exception_type"]: detail for detail in tracker.error_details()}
 
 
 @pytest.mark.parametrize(
