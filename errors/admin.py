@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -12,11 +13,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import smart_split
 
 from .models import Error, Occurrence
 from .stacktrace import PYTHON, parse_stack
 
 MESSAGE_PREVIEW = 90
+# Each search word adds a LIKE to one query; past this many the rest are ignored, with a message.
+MAX_SEARCH_WORDS = 10
+MAX_SEARCH_LENGTH = 200
 
 
 class LastSeenFilter(admin.SimpleListFilter):
@@ -124,15 +129,41 @@ class ErrorAdmin(admin.ModelAdmin):
             return mark_safe('<span class="status-resolved">Resolved</span>')
         return mark_safe('<strong class="status-open">Open</strong>')
 
-    @admin.action(description="Resolve selected errors")
+    @admin.action(description="Resolve selected errors", permissions=["change"])
     def resolve_selected(self, request, queryset):
-        count = queryset.resolve()
+        count = self._change_status(request, queryset, resolved=True)
         self.message_user(request, f"Resolved {count} error(s).", messages.SUCCESS)
 
-    @admin.action(description="Reopen selected errors")
+    @admin.action(description="Reopen selected errors", permissions=["change"])
     def reopen_selected(self, request, queryset):
-        count = queryset.reopen()
+        count = self._change_status(request, queryset, resolved=False)
         self.message_user(request, f"Reopened {count} error(s).", messages.SUCCESS)
+
+    def _change_status(self, request, queryset, *, resolved):
+        """Resolve or reopen, and record who did it in the admin's history (LogEntry)."""
+        selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        count = selected.resolve() if resolved else selected.reopen()
+        LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Resolved." if resolved else "Reopened.")
+        return count
+
+    # --- what the list may be asked ------------------------------------------------------
+
+    def lookup_allowed(self, lookup, value, request=None):
+        """Only the declared filters' own parameters; anything else is a 400, so no visitor can
+        run, say, a __regex over every message."""
+        declared = {f if isinstance(f, str) else f.parameter_name for f in self.list_filter}
+        return lookup in declared
+
+    def get_search_results(self, request, queryset, search_term):
+        words = list(smart_split(search_term[:MAX_SEARCH_LENGTH]))
+        if len(words) > MAX_SEARCH_WORDS or len(search_term) > MAX_SEARCH_LENGTH:
+            self.message_user(
+                request,
+                f"Search uses the first {MAX_SEARCH_WORDS} words and {MAX_SEARCH_LENGTH} characters; the rest was ignored.",
+                messages.WARNING,
+            )
+            search_term = " ".join(words[:MAX_SEARCH_WORDS])
+        return super().get_search_results(request, queryset, search_term)
 
     # --- one error -------------------------------------------------------------------------
 
@@ -183,10 +214,7 @@ class ErrorAdmin(admin.ModelAdmin):
         error = get_object_or_404(Error, pk=pk)
         if not self.has_change_permission(request, error):
             raise PermissionDenied
-        if resolved:
-            error.resolve()
-        else:
-            error.reopen()
+        self._change_status(request, Error.objects.filter(pk=error.pk), resolved=resolved)
         self.message_user(request, "Error resolved." if resolved else "Error reopened.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
 

@@ -1,11 +1,11 @@
-"""The admin site, with failed logins limited per client IP."""
+"""The admin site, with login attempts limited per client IP."""
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from .limits import count_request
 
-FAILED_LOGIN_RATE = "10/m"
+LOGIN_RATE = "10/m"
 
 
 class TrackerAdminSite(admin.AdminSite):
@@ -16,15 +16,13 @@ class TrackerAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         if request.method != "POST":
             return super().login(request, extra_context)
-        failures = count_request(request, "admin-login", FAILED_LOGIN_RATE, increment=False)
-        if failures is not None and failures["count"] >= failures["limit"]:
-            retry_after = max(failures["time_left"], 1)
+        # Counted before the password is checked, so concurrent guesses cannot slip past the limit.
+        attempts = count_request(request, "admin-login", LOGIN_RATE)
+        if attempts is not None and attempts["should_limit"]:
+            retry_after = max(attempts["time_left"], 1)
             response = TemplateResponse(
                 request, "admin/too_many_attempts.html", {**self.each_context(request), "retry_after": retry_after}, status=429
             )
             response["Retry-After"] = str(retry_after)
             return response
-        response = super().login(request, extra_context)
-        if response.status_code != 302:  # the form came back: the password was wrong
-            count_request(request, "admin-login", FAILED_LOGIN_RATE)
-        return response
+        return super().login(request, extra_context)

@@ -7,7 +7,6 @@ Alerts are rows written in the ingest transaction (see Alert); the background wo
 import logging
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -16,7 +15,7 @@ from django.utils import timezone
 from postmarker.core import PostmarkClient
 from postmarker.exceptions import ClientError
 
-from .models import Alert, Error
+from .models import Alert, AlertBudget, Error
 
 logger = logging.getLogger("errors.alerts")
 
@@ -71,7 +70,11 @@ def queue_alert(recorded, environment):
 
 
 def send_due_alerts(now=None):
-    """Send every alert that is due; returns how many were handled."""
+    """Send every alert that is due; returns how many were handled.
+
+    One alert's failure, whatever it is, is that alert's: it is retried or given up on, and
+    the rest of the batch goes on.
+    """
     now = now or timezone.now()
     due = (
         Alert.objects.filter(Q(status=Alert.PENDING) | Q(status=Alert.SENDING), next_attempt_at__lte=now)
@@ -80,9 +83,17 @@ def send_due_alerts(now=None):
     )
     handled = 0
     for alert_id in list(due):
-        if _claim(alert_id, now):
-            _deliver(Alert.objects.select_related("error").get(pk=alert_id), now)
-            handled += 1
+        if not _claim(alert_id, now):
+            continue
+        handled += 1
+        alert = Alert.objects.select_related("error").filter(pk=alert_id).first()
+        if alert is None:  # its group was deleted meanwhile
+            continue
+        try:
+            _deliver(alert, now)
+        except Exception as exc:
+            logger.exception("alert %s could not be sent", alert.pk)
+            _failed(alert, exc, now)
     return handled
 
 
@@ -97,41 +108,66 @@ def _claim(alert_id, now):
     )
 
 
+def _take_send_slot(now):
+    """One of this clock hour's ALERT_MAX_PER_HOUR emails, or False when they are all used.
+
+    The conditional UPDATE is the check and the count in one statement, so workers in several
+    processes and instances cannot together send more than the cap.
+    """
+    window = now.replace(minute=0, second=0, microsecond=0)
+    AlertBudget.objects.filter(window__lt=window).delete()
+    AlertBudget.objects.get_or_create(window=window)
+    taken = AlertBudget.objects.filter(window=window, used__lt=settings.ALERT_MAX_PER_HOUR).update(used=F("used") + 1)
+    return taken == 1
+
+
 def _deliver(alert, now):
-    sent_last_hour = Alert.objects.filter(status=Alert.SENT, sent_at__gte=now - timedelta(hours=1)).count()
-    if sent_last_hour >= settings.ALERT_MAX_PER_HOUR:
+    if alert.attempts > MAX_ATTEMPTS:
+        # Claimed again after workers died mid-send this many times: stop trying.
+        _give_up(alert, "claimed too many times without a result")
+        return
+    if not _take_send_slot(now):
         Alert.objects.filter(pk=alert.pk).update(status=Alert.SUPPRESSED)
-        logger.info("alert %s suppressed: %d emails sent in the last hour", alert.pk, sent_last_hour)
+        logger.info("alert %s suppressed: %d emails already sent this hour", alert.pk, settings.ALERT_MAX_PER_HOUR)
         return
     suppressed = list(
         Alert.objects.filter(status=Alert.SUPPRESSED, suppression_reported=False).values_list("pk", flat=True)
     )
-    try:
-        _postmark().emails.send(
-            From=settings.POSTMARK_FROM_EMAIL,
-            To=settings.ALERT_EMAILS,
-            Subject=alert_subject(alert),
-            TextBody=alert_body(alert, len(suppressed)),
-            Tag=f"error-{alert.kind}",
-        )
-    except (ClientError, requests.RequestException) as exc:
-        _failed(alert, exc, now)
-        return
+    _postmark().emails.send(
+        From=settings.POSTMARK_FROM_EMAIL,
+        To=settings.ALERT_EMAILS,
+        Subject=alert_subject(alert),
+        TextBody=alert_body(alert, len(suppressed)),
+        Tag=f"error-{alert.kind}",
+    )
     Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
     Alert.objects.filter(pk__in=suppressed).update(suppression_reported=True)
     logger.info("alert %s sent: %s for error %s", alert.pk, alert.kind, alert.error_id)
 
 
 def _failed(alert, exc, now):
+    """Retry later with backoff, or give up: on a 4xx from Postmark, or after MAX_ATTEMPTS."""
     status_code = getattr(getattr(exc.__cause__ or exc, "response", None), "status_code", None)
-    permanent = status_code is not None and 400 <= status_code < 500
+    permanent = isinstance(exc, ClientError) or (status_code is not None and 400 <= status_code < 500)
     if permanent or alert.attempts >= MAX_ATTEMPTS:
-        Alert.objects.filter(pk=alert.pk).update(status=Alert.FAILED, last_error=str(exc)[:500])
-        logger.error("alert %s failed after %d attempt(s), giving up: %s", alert.pk, alert.attempts, exc)
+        _give_up(alert, exc)
         return
     delay = timedelta(seconds=settings.ALERT_RETRY_DELAY * 3 ** (alert.attempts - 1))
-    Alert.objects.filter(pk=alert.pk).update(status=Alert.PENDING, next_attempt_at=now + delay, last_error=str(exc)[:500])
-    logger.warning("alert %s attempt %d failed, retrying in %ss: %s", alert.pk, alert.attempts, delay.seconds, exc)
+    Alert.objects.filter(pk=alert.pk).update(
+        status=Alert.PENDING, next_attempt_at=now + delay, last_error=_describe(exc)
+    )
+    logger.warning("alert %s attempt %d failed, retrying in %ss: %s", alert.pk, alert.attempts, delay.seconds, _describe(exc))
+
+
+def _give_up(alert, reason):
+    Alert.objects.filter(pk=alert.pk).update(status=Alert.FAILED, last_error=_describe(reason))
+    logger.error("alert %s failed after %d attempt(s), giving up: %s", alert.pk, alert.attempts, _describe(reason))
+
+
+def _describe(reason):
+    if isinstance(reason, BaseException):
+        reason = f"{type(reason).__name__}: {reason}"
+    return str(reason)[:500]
 
 
 def _postmark():

@@ -1,14 +1,16 @@
-"""Request guards: who the client is, the per-IP rate limit, and the body-size cap."""
+"""Request guards: who the client is, the per-IP rate limit, and reading the body (cap, deadline)."""
 
 import io
 import ipaddress
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
-from rest_framework.exceptions import Throttled
+
 
 logger = logging.getLogger("errors.requests")
 
@@ -18,7 +20,8 @@ def client_ip(request):
 
     X-Forwarded-For is read right to left, skipping our own trusted proxies: the first address
     that is not one of them is the client. Without trusted proxies the header is ignored, so a
-    client cannot choose its own rate-limit bucket.
+    client cannot choose its own rate-limit bucket. (django-ratelimit then masks IPv6 clients to
+    their /64, so one host cannot rotate through its addresses.)
     """
     remote = request.META.get("REMOTE_ADDR", "")
     if not settings.TRUSTED_PROXY_NETWORKS or not _is_trusted(remote):
@@ -42,28 +45,18 @@ def _is_trusted(address):
     return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
-def count_request(request, group, rate, *, increment=True):
-    """django-ratelimit's usage of `group` for this client IP, or None if the cache is down.
+def count_request(request, group, rate):
+    """Count this request in `group` for its client; django-ratelimit's usage, or None if the
+    cache is down.
 
     An unreachable shared cache (Redis) must not take ingestion or the admin down with it, so
     the limit is skipped, with a warning, rather than the request refused.
     """
     try:
-        return get_usage(request, group=group, key=lambda _group, req: client_ip(req), rate=rate, increment=increment)
+        return get_usage(request, group=group, key="ip", rate=rate, increment=True)
     except (RedisError, OSError) as exc:
         logger.warning("rate limit skipped, cache unreachable: %s", exc)
         return None
-
-
-def enforce_rate_limit(request):
-    """Count this request against its client IP; raise Throttled (429) past RATE_LIMIT.
-
-    Returns the usage so the response can carry X-RateLimit-* headers.
-    """
-    usage = count_request(request, "api", settings.RATE_LIMIT)
-    if usage is not None and usage["should_limit"]:
-        raise Throttled(wait=max(usage["time_left"], 1), detail="Rate limit exceeded: too many requests from this IP.")
-    return usage
 
 
 def rate_limit_headers(usage):
@@ -74,11 +67,55 @@ def rate_limit_headers(usage):
     }
 
 
-class BodySizeLimitMiddleware:
-    """413 for bodies over MAX_BODY_BYTES, whether announced by Content-Length or chunked.
+def refuse(request, status, detail, headers=None):
+    """A JSON refusal given before any view runs, and its log line."""
+    logger.info(
+        "rejected %s %s %s from %s: %s", status, request.method, request.path, client_ip(request), detail
+    )
+    response = JsonResponse({"detail": detail}, status=status)
+    for header, value in (headers or {}).items():
+        response[header] = value
+    return response
 
-    A chunked body is read at most one byte past the cap and handed on as a plain stream with a
-    Content-Length, which Django's WSGI request needs to see it at all.
+
+class RateLimitMiddleware:
+    """RATE_LIMIT per client IP on every /api/ route, counted before the body is read or the key
+    checked, so floods of big bodies and of bad keys are limited too. Every /api/ answer, the
+    refusals included, carries the X-RateLimit-* headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        usage = count_request(request, "api", settings.RATE_LIMIT)
+        if usage is None:
+            return self.get_response(request)
+        headers = rate_limit_headers(usage)
+        if usage["should_limit"]:
+            retry_after = max(usage["time_left"], 1)
+            return refuse(
+                request, 429, "Rate limit exceeded: too many requests from this IP.",
+                {**headers, "Retry-After": str(retry_after)},
+            )
+        response = self.get_response(request)
+        for header, value in headers.items():
+            response[header] = value
+        return response
+
+
+# Reads bodies so that a client that stops sending holds a reader here, not a request thread.
+# Threads start on demand; a normal body is read at once, so few ever exist.
+_body_readers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="body-reader")
+
+
+class RequestBodyMiddleware:
+    """Reads the whole body up front: at most MAX_BODY_BYTES (413 past that, announced or
+    chunked), within BODY_TIMEOUT seconds (408 past that, and the connection is not reused).
+
+    The body is then handed on as an in-memory stream with its Content-Length, which Django
+    needs to see a chunked body at all.
     """
 
     def __init__(self, get_response):
@@ -87,24 +124,27 @@ class BodySizeLimitMiddleware:
     def __call__(self, request):
         cap = settings.MAX_BODY_BYTES
         declared = request.META.get("CONTENT_LENGTH")
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         if declared:
-            try:
-                too_big = int(declared) > cap
-            except ValueError:
-                return self._refuse(request, 400, "Content-Length is not a number.")
-            if too_big:
-                return self._refuse(request, 413, f"Request body exceeds {cap} bytes.")
-        elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            body = request.META["wsgi.input"].read(cap + 1)
-            if len(body) > cap:
-                return self._refuse(request, 413, f"Request body exceeds {cap} bytes.")
-            request.META["CONTENT_LENGTH"] = str(len(body))
-            request._stream = io.BytesIO(body)
-            request._read_started = False
+            if not declared.isascii() or not declared.isdigit():
+                return refuse(request, 400, "Content-Length is not a number.", {"Connection": "close"})
+            if int(declared) > cap:
+                return refuse(request, 413, f"Request body exceeds {cap} bytes.", {"Connection": "close"})
+            wanted = int(declared)
+        elif chunked:
+            wanted = cap + 1
+        else:
+            return self.get_response(request)
+        stream = request.META["wsgi.input"]
+        pending = _body_readers.submit(stream.read, wanted)
+        try:
+            body = pending.result(timeout=settings.BODY_TIMEOUT)
+        except FutureTimeout:
+            detail = f"Request body not received within {settings.BODY_TIMEOUT:g} seconds."
+            return refuse(request, 408, detail, {"Connection": "close"})
+        if len(body) > cap:
+            return refuse(request, 413, f"Request body exceeds {cap} bytes.", {"Connection": "close"})
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._stream = io.BytesIO(body)
+        request._read_started = False
         return self.get_response(request)
-
-    def _refuse(self, request, status, detail):
-        logger.info("rejected %s %s %s from %s: %s", status, request.method, request.path, client_ip(request), detail)
-        response = JsonResponse({"detail": detail}, status=status)
-        response["Connection"] = "close"
-        return response

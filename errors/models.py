@@ -29,7 +29,8 @@ class Error(models.Model):
     exception_type = models.CharField(max_length=200)
     message = models.TextField(blank=True, default="")
     traceback = models.TextField(blank=True, default="")
-    count = models.IntegerField(default=1)
+    # 64-bit: one error reported 2^31 times must not overflow the column.
+    count = models.BigIntegerField(default=1)
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
     resolved = models.BooleanField(default=False)
@@ -138,6 +139,19 @@ class Alert(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="alerts_due_idx"),
             models.Index(fields=["status", "sent_at"], name="alerts_sent_idx"),
         ]
+
+
+class AlertBudget(models.Model):
+    """How many alert emails were sent in one clock hour (ALERT_MAX_PER_HOUR).
+
+    Sending takes one with a conditional UPDATE, so the cap holds across workers and instances.
+    """
+
+    window = models.DateTimeField(primary_key=True)
+    used = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "alert_budget"
 
 
 class JobLease(models.Model):

@@ -8,7 +8,9 @@ bodies and cookies are not kept: the report has no place for them, so no secret 
 
 from dataclasses import dataclass
 
-from .serializers import REPORT_FIELDS
+from rest_framework.exceptions import ValidationError
+
+from .serializers import REPORT_FIELDS, validate_report
 
 JAVASCRIPT_PLATFORMS = ("javascript", "node")
 
@@ -86,11 +88,11 @@ def report_fields(event, project):
     return {
         "project": project,
         "exception_type": _fit(exception_type, "exception_type"),
-        "environment": _fit(_text(event.get("environment")) or "production", "environment"),
+        "environment": _fit(_text(event.get("environment")).strip() or "production", "environment"),
         "message": message,
         "traceback": traceback,
         "request_url": _request_url(request),
-        "request_method": _fit(_text(request.get("method")), "request_method"),
+        "request_method": _fit(_text(request.get("method")).strip().upper(), "request_method"),
         "request_headers": _headers(request.get("headers")),
         "user_id": _fit(_scalar_text(user.get("id")), "user_id"),
         "extra": {name: value for name, value in context.items() if value not in (None, "", {}, [])} or None,
@@ -207,4 +209,19 @@ def _text(value):
 
 
 def _scalar_text(value):
-    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+    if isinstance(value, str):
+        return _text(value)
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+
+
+def validate_event_report(fields):
+    """validate_report for what an event says, with any field still refused put back to its
+    default: an SDK drops an event it is answered 400 for, so a bad detail must not lose it."""
+    try:
+        return validate_report(fields)
+    except ValidationError as exc:
+        refused = set(exc.detail) if isinstance(exc.detail, dict) else set()
+    kept = {name: value for name, value in fields.items() if name not in refused or name == "project"}
+    if "exception_type" in refused:
+        kept["exception_type"] = "Error"
+    return validate_report(kept)

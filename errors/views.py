@@ -11,11 +11,11 @@ from rest_framework.views import APIView, exception_handler
 
 from .auth import SentryKeyAuthentication
 from .ingest import Report, group_report, record_error
-from .limits import client_ip, enforce_rate_limit, rate_limit_headers
+from .limits import client_ip
 from .models import Error
 from .parsers import SentryEnvelopeParser
 from .queries import filter_errors, project_names
-from .sentry import Envelope, report_fields
+from .sentry import Envelope, report_fields, validate_event_report
 from .serializers import (
     ErrorDetailSerializer,
     ErrorListQuerySerializer,
@@ -29,21 +29,7 @@ logger = logging.getLogger("errors.requests")
 
 
 class ApiView(APIView):
-    """Every /api/ view: the per-IP rate limit is counted before authentication, so floods
-    of bad keys are limited too."""
-
-    rate_usage = None
-
-    def initial(self, request, *args, **kwargs):
-        self.rate_usage = enforce_rate_limit(request)
-        super().initial(request, *args, **kwargs)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if self.rate_usage is not None:
-            for header, value in rate_limit_headers(self.rate_usage).items():
-                response[header] = value
-        return response
+    """Every authenticated /api/ view (the rate limit is errors.limits.RateLimitMiddleware)."""
 
 
 class ErrorCollectionView(ApiView):
@@ -91,7 +77,7 @@ class SentryEnvelopeView(ApiView):
             raise exceptions.ParseError("Empty body: expected a Sentry envelope.")
         number = str(int(project_id))
         project = settings.SENTRY_PROJECTS.get(number, number)
-        reports = [Report(**validate_report(report_fields(event, project))) for event in envelope.events]
+        reports = [Report(**validate_event_report(report_fields(event, project))) for event in envelope.events]
         for report in reports:
             record_error(report)
         return Response({"id": envelope.event_id})
@@ -151,11 +137,31 @@ class DatabaseUnavailable(exceptions.APIException):
     default_detail = "Database unavailable, try again shortly."
 
 
+# What a database says when it cannot be reached or is busy for now, as opposed to a query it
+# refuses ("no such table"), which is a bug and answers 500 with its traceback logged.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "57P", "53")  # connection, operator intervention, resources
+_TRANSIENT_MESSAGES = ("database is locked", "connection", "could not connect", "server closed", "timeout expired")
+
+
+def is_database_unavailable(exc):
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+    text = str(exc).lower()
+    return any(message in text for message in _TRANSIENT_MESSAGES)
+
+
 def api_exception_handler(exc, context):
     """Every refusal is JSON with a `detail` sentence; invalid fields are listed in `fields`."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        logger.error("database unavailable: %s", exc)
-        exc = DatabaseUnavailable()
+    if is_database_unavailable(exc):
+        logger.error("database unavailable", exc_info=exc)
+        response = exception_handler(DatabaseUnavailable(), context)
+        response["Retry-After"] = "1"
+        return response
     if isinstance(exc, exceptions.ValidationError):
         request = context["request"]
         fields = _as_field_errors(exc.detail)

@@ -25,10 +25,10 @@ def test_ordinary_names_are_kept(name):
 
 
 def test_nested_objects_and_lists_are_scrubbed():
-    extra = {"user": {"name": "ann", "auth": {"password": "p", "token": {"deep": 1}}}, "items": [{"secret": 1}, 2]}
+    extra = {"user": {"name": "ann", "login": {"password": "p", "token": {"deep": 1}}}, "items": [{"secret": 1}, 2]}
 
     assert Scrubber().scrub_mapping(extra) == {
-        "user": {"name": "ann", "auth": {"password": FILTERED, "token": FILTERED}},
+        "user": {"name": "ann", "login": {"password": FILTERED, "token": FILTERED}},
         "items": [{"secret": FILTERED}, 2],
     }
 

@@ -1,10 +1,9 @@
 """The `error-tracker` command.
 
-With no arguments (or `serve`): apply migrations, then serve the app with gunicorn on
-HOST:PORT. Any other arguments run that Django management command.
+With no arguments (or `serve`): apply migrations, then serve the app with granian on
+HOST:PORT (tracker/server.py). Any other arguments run that Django management command.
 """
 
-import gc
 import os
 import sys
 
@@ -47,33 +46,9 @@ def serve():
     _ensure_admin_user(settings)
     connections.close_all()  # no connection may cross the fork into workers
 
-    from gunicorn.app.base import BaseApplication
+    from tracker.server import serve as serve_forever
 
-    from tracker.wsgi import application
-
-    class Server(BaseApplication):
-        def load_config(self):
-            options = {
-                "bind": f"{settings.HOST}:{settings.PORT}",
-                "workers": settings.WORKERS,
-                "threads": settings.THREADS,
-                "worker_class": "gthread",
-                "graceful_timeout": 30,
-                "timeout": 60,
-                "loglevel": "warning" if settings.LOG_LEVEL in ("error", "warn", "warning") else "info",
-                "errorlog": "-",
-                "proc_name": "error-tracker",
-                "control_socket_disable": True,
-                "post_worker_init": _post_worker_init,
-                "worker_exit": _worker_exit,
-            }
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return application
-
-    Server().run()
+    serve_forever(settings)
     return 0
 
 
@@ -106,28 +81,6 @@ def _ensure_admin_user(settings):
         return
     User.objects.create_superuser(settings.ADMIN_USERNAME, settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD)
     print(f"error-tracker: created admin user {settings.ADMIN_USERNAME!r}", file=sys.stderr)
-
-
-def _post_worker_init(worker):
-    """Import every view, then hide what start-up allocated from the garbage collector.
-
-    Django, DRF and the admin leave about 90,000 long-lived objects that every full
-    collection would walk again; frozen, they are skipped, which halved ingest p99 latency at
-    8 connections (bench/README.md).
-    """
-    from django.urls import get_resolver
-
-    from errors import jobs
-
-    get_resolver().url_patterns
-    gc.freeze()
-    jobs.start()
-
-
-def _worker_exit(server, worker):
-    from errors import jobs
-
-    jobs.stop()
 
 
 if __name__ == "__main__":

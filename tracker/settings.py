@@ -1,4 +1,4 @@
-"""Every setting of the service, read once from the environment through django-environ.
+"""Every setting of the service, read once from the environment (tracker/config.py).
 
 A malformed or missing required value stops start-up with ImproperlyConfigured naming the
 variable; `tracker.cli` prints it as one line.
@@ -10,56 +10,48 @@ import re
 import secrets
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from tracker.config import Reader
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = Reader(os.environ)
 
-
-def _read(name, cast, default):
-    """Read one variable, turning a cast failure into a message that names it."""
-    try:
-        return env(name, cast=cast, default=default)
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"{name} is malformed: {exc}") from exc
-
-
-def _require(name):
-    value = os.environ.get(name, "")
-    if not value.strip():
-        raise ImproperlyConfigured(f"{name} is required: set the {name} environment variable")
-    return value
-
-
-API_KEY = _require("API_KEY")
+API_KEY = env.required("API_KEY")
 # Keys that can only submit reports, so a browser bundle can carry one without exposing the
 # read and resolve API.
-INGEST_API_KEYS = [key.strip() for key in _read("INGEST_API_KEYS", list, []) if key.strip()]
+INGEST_API_KEYS = env.string_list("INGEST_API_KEYS")
 if API_KEY in INGEST_API_KEYS:
     raise ImproperlyConfigured("INGEST_API_KEYS is malformed: it must not contain API_KEY")
 
-DEBUG = _read("DEBUG", bool, False)
-HOST = _read("HOST", str, "0.0.0.0")
-PORT = _read("PORT", int, 5010)
-WORKERS = _read("WORKERS", int, 1)
-THREADS = _read("THREADS", int, 8)
-ALLOWED_HOSTS = _read("ALLOWED_HOSTS", list, ["*"])
-PUBLIC_URL = _read("PUBLIC_URL", str, "http://localhost:5010").rstrip("/")
-RETENTION_DAYS = _read("RETENTION_DAYS", int, 90)
-RATE_LIMIT = _read("RATE_LIMIT", str, "100/m")
-if not re.fullmatch(r"\d+/\d*[smhd]", RATE_LIMIT):
+DEBUG = env.boolean("DEBUG", False)
+HOST = env.string("HOST", "0.0.0.0")
+PORT = env.integer("PORT", 5010, minimum=1, maximum=65535)
+WORKERS = env.integer("WORKERS", 1, minimum=1, maximum=64)
+THREADS = env.integer("THREADS", 8, minimum=1, maximum=256)
+# A client gets this long to send its request headers, then its body, before it is dropped.
+HEADER_TIMEOUT = env.number("HEADER_TIMEOUT", 10.0, minimum=0.1, maximum=3600)
+BODY_TIMEOUT = env.number("BODY_TIMEOUT", 10.0, minimum=0.1, maximum=3600)
+# On SIGTERM, in-flight requests get this long to finish before workers are killed.
+SHUTDOWN_TIMEOUT = env.integer("SHUTDOWN_TIMEOUT", 30, minimum=1, maximum=3600)
+ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["*"])
+PUBLIC_URL = env.string("PUBLIC_URL", "http://localhost:5010").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
+    raise ImproperlyConfigured(f"PUBLIC_URL is malformed: {PUBLIC_URL!r} is not like https://errors.example.com")
+RETENTION_DAYS = env.integer("RETENTION_DAYS", 90, minimum=1)
+RATE_LIMIT = env.string("RATE_LIMIT", "100/m")
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", RATE_LIMIT):
     raise ImproperlyConfigured(f"RATE_LIMIT is malformed: {RATE_LIMIT!r} is not like 100/m or 10/5s")
-TRUSTED_PROXIES = _read("TRUSTED_PROXIES", list, [])
+TRUSTED_PROXIES = env.string_list("TRUSTED_PROXIES")
 try:
-    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(entry.strip(), strict=False) for entry in TRUSTED_PROXIES]
+    TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(entry, strict=False) for entry in TRUSTED_PROXIES]
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES is malformed: {exc}") from exc
-SCRUB_FIELDS = _read("SCRUB_FIELDS", list, [])
+SCRUB_FIELDS = env.string_list("SCRUB_FIELDS")
 
 # Web pages on these origins may POST reports from the browser (django-cors-headers); "*" is any.
-CORS_ALLOWED_ORIGINS = [origin.strip() for origin in _read("CORS_ALLOWED_ORIGINS", list, []) if origin.strip()]
+CORS_ALLOWED_ORIGINS = env.string_list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_ALL_ORIGINS = CORS_ALLOWED_ORIGINS == ["*"]
 if CORS_ALLOW_ALL_ORIGINS:
     CORS_ALLOWED_ORIGINS = []
@@ -75,7 +67,7 @@ CORS_PREFLIGHT_MAX_AGE = 86400
 
 # Sentry SDKs name a project by the number at the end of their DSN; this maps numbers to names.
 SENTRY_PROJECTS = {}
-for _entry in _read("SENTRY_PROJECTS", list, []):
+for _entry in env.string_list("SENTRY_PROJECTS"):
     _number, _, _name = (part.strip() for part in _entry.partition("="))
     if not re.fullmatch(r"[0-9]{1,18}", _number) or not 0 < len(_name) <= 100:
         raise ImproperlyConfigured(
@@ -83,50 +75,48 @@ for _entry in _read("SENTRY_PROJECTS", list, []):
         )
     SENTRY_PROJECTS[str(int(_number))] = _name
 
-FINGERPRINT_STRATEGY = _read("FINGERPRINT_STRATEGY", str, "line")
-if FINGERPRINT_STRATEGY not in ("line", "function"):
-    raise ImproperlyConfigured(f"FINGERPRINT_STRATEGY is malformed: {FINGERPRINT_STRATEGY!r} is not line or function")
+FINGERPRINT_STRATEGY = env.choice("FINGERPRINT_STRATEGY", "line", ("line", "function"))
 
-LOG_LEVEL = _read("LOG_LEVEL", str, "info").lower()
 _LOG_LEVELS = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "info": "INFO", "debug": "DEBUG"}
-if LOG_LEVEL not in _LOG_LEVELS:
-    raise ImproperlyConfigured(f"LOG_LEVEL is malformed: {LOG_LEVEL!r} is not one of error, warn, info, debug")
+LOG_LEVEL = env.choice("LOG_LEVEL", "info", tuple(_LOG_LEVELS))
 
-RETENTION_FIRST_RUN_DELAY = _read("RETENTION_FIRST_RUN_DELAY", int, 300)
+RETENTION_FIRST_RUN_DELAY = env.integer("RETENTION_FIRST_RUN_DELAY", 300, minimum=0)
 
-POSTMARK_API_TOKEN = _read("POSTMARK_API_TOKEN", str, "")
-POSTMARK_FROM_EMAIL = _read("POSTMARK_FROM_EMAIL", str, "")
-POSTMARK_API_URL = _read("POSTMARK_API_URL", str, "https://api.postmarkapp.com/")
-ALERT_EMAILS = _read("ALERT_EMAILS", list, [])
-ALERT_ENVIRONMENTS = _read("ALERT_ENVIRONMENTS", list, [])
-ALERT_MAX_PER_HOUR = _read("ALERT_MAX_PER_HOUR", int, 30)
-ALERT_RETRY_DELAY = _read("ALERT_RETRY_DELAY", float, 30.0)
+POSTMARK_API_TOKEN = env.string("POSTMARK_API_TOKEN")
+POSTMARK_FROM_EMAIL = env.string("POSTMARK_FROM_EMAIL")
+POSTMARK_API_URL = env.string("POSTMARK_API_URL", "https://api.postmarkapp.com/")
+ALERT_EMAILS = env.string_list("ALERT_EMAILS")
+ALERT_ENVIRONMENTS = env.string_list("ALERT_ENVIRONMENTS")
+ALERT_MAX_PER_HOUR = env.integer("ALERT_MAX_PER_HOUR", 30, minimum=1)
+ALERT_RETRY_DELAY = env.number("ALERT_RETRY_DELAY", 30.0, minimum=0)
 
-ADMIN_USERNAME = _read("ADMIN_USERNAME", str, "")
-ADMIN_PASSWORD = _read("ADMIN_PASSWORD", str, "")
-ADMIN_EMAIL = _read("ADMIN_EMAIL", str, "")
+ADMIN_USERNAME = env.string("ADMIN_USERNAME")
+ADMIN_PASSWORD = env.string("ADMIN_PASSWORD")
+ADMIN_EMAIL = env.string("ADMIN_EMAIL")
 if bool(ADMIN_USERNAME) != bool(ADMIN_PASSWORD):
     raise ImproperlyConfigured("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
 
 # Behind https, cookies only travel encrypted, and CSRF accepts the public origin.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
-CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+CSRF_TRUSTED_ORIGINS = [re.match(r"https?://[^/]+", PUBLIC_URL).group(0)]
 
 # --- storage -------------------------------------------------------------------------------
 
-DATABASE_PATH = Path(_read("DATABASE_PATH", str, "./data/errors.db")).expanduser().resolve()
+DATABASE_PATH = Path(env.string("DATABASE_PATH", "./data/errors.db")).expanduser().resolve()
 DATA_DIR = DATABASE_PATH.parent
 
-if os.environ.get("DATABASE_URL"):
-    try:
-        DATABASES = {"default": env.db_url("DATABASE_URL")}
-    except (ValueError, KeyError, ImproperlyConfigured) as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
+if env.string("DATABASE_URL"):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # An unreachable database answers 503 within seconds instead of hanging the request.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    if not env.string("SECRET_KEY"):
+        # Instances sharing a database must share the key that signs their admin sessions.
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required with DATABASE_URL: every instance must sign sessions with the same key"
+        )
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -167,19 +157,31 @@ def _persistent_secret_key():
     return key
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret_key()
+SECRET_KEY = env.string("SECRET_KEY") or _persistent_secret_key()
 
 # The rate-limit counters. The default, one process's memory, is exact for the default single
-# gunicorn process; several processes or instances need CACHE_URL=redis://… (errors/checks.py).
-try:
-    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://error-tracker")}
-except (ValueError, KeyError, ImproperlyConfigured) as exc:
-    raise ImproperlyConfigured(f"CACHE_URL is malformed: {exc}") from exc
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "tracker.redis_cache.RedisCache"  # the same, cheaper per call
+# server process; several processes or instances need CACHE_URL=redis://… (errors/checks.py).
+CACHES = {"default": env.cache_url("CACHE_URL", "locmemcache://error-tracker")}
+_CACHE_BACKENDS = {
+    "django.core.cache.backends.locmem.LocMemCache": "locmemcache",
+    "django.core.cache.backends.redis.RedisCache": "redis",
+    "django_redis.cache.RedisCache": "redis",
+}
+if CACHES["default"]["BACKEND"] not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        "CACHE_URL is malformed: the rate limit needs locmemcache:// (one process) or redis://, "
+        f"not {CACHES['default']['BACKEND']}"
+    )
+if _CACHE_BACKENDS[CACHES["default"]["BACKEND"]] == "redis":
+    # django-redis, with timeouts: a Redis that drops packets must not hang every request.
+    CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update({"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1})
 RATELIMIT_USE_CACHE = "default"
+# The client as errors.limits.client_ip sees it (TRUSTED_PROXIES); IPv6 clients count per /64.
+RATELIMIT_IP_META_KEY = "errors.limits.client_ip"
+RATELIMIT_IPV6_MASK = 64
 # django-ratelimit rejects per-process caches outright; errors.checks allows one when there is
-# exactly one process, and Redis through Django's own backend is simply not on its list.
+# exactly one process (and CACHE_URL above refuses the dummy cache, which counts nothing).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Django --------------------------------------------------------------------------------
@@ -199,9 +201,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that every answer to a browser's report, a 413 included, is readable by the page.
+    # First, so that every answer to a browser's report, a 413 or 429 included, is readable by
+    # the page; the rate limit counts a request before its body is read.
     "corsheaders.middleware.CorsMiddleware",
-    "errors.limits.BodySizeLimitMiddleware",
+    "errors.limits.RateLimitMiddleware",
+    "errors.limits.RequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,7 +222,8 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # templates/ of the repository, which an installed wheel carries as tracker/templates.
+        "DIRS": [BASE_DIR / "templates", Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -259,12 +264,16 @@ REST_FRAMEWORK = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"()": "tracker.logformat.SafeFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": _LOG_LEVELS[LOG_LEVEL]},
     "loggers": {
         # Client mistakes are answered with a 4xx JSON body; Django's own request warnings
         # would only repeat them.
         "django.request": {"level": "ERROR"},
+        # granian's own lines (start, stop, workers), through the same formatter.
+        "_granian": {"level": "WARNING" if LOG_LEVEL in ("error", "warn", "warning") else "INFO"},
     },
 }
