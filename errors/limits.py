@@ -3,8 +3,8 @@
 import io
 import ipaddress
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+import threading
+from collections import Counter
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -105,17 +105,44 @@ class RateLimitMiddleware:
         return response
 
 
-# Reads bodies so that a client that stops sending holds a reader here, not a request thread.
-# Threads start on demand; a normal body is read at once, so few ever exist.
-_body_readers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="body-reader")
+# One client may have this many bodies arriving at once; more are refused at once (429).
+MAX_UNFINISHED_BODIES_PER_CLIENT = 8
+
+
+class _UnfinishedBodies:
+    """How many bodies each client IP is sending right now, in this process."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_client = Counter()
+
+    def enter(self, client):
+        with self.lock:
+            if self.by_client[client] >= MAX_UNFINISHED_BODIES_PER_CLIENT:
+                return False
+            self.by_client[client] += 1
+            return True
+
+    def leave(self, client):
+        with self.lock:
+            self.by_client[client] -= 1
+            if not self.by_client[client]:
+                del self.by_client[client]
+
+
+_unfinished = _UnfinishedBodies()
 
 
 class RequestBodyMiddleware:
-    """Reads the whole body up front: at most MAX_BODY_BYTES (413 past that, announced or
-    chunked), within BODY_TIMEOUT seconds (408 past that, and the connection is not reused).
+    """Reads the whole body up front, at most MAX_BODY_BYTES (413 past that, announced or
+    chunked), and hands it on as an in-memory stream with its Content-Length, which Django needs
+    to see a chunked body at all.
 
-    The body is then handed on as an in-memory stream with its Content-Length, which Django
-    needs to see a chunked body at all.
+    granian gives a body read no deadline (its issue #728, closed as won't-fix), and a read
+    abandoned from another thread froze its worker when we tried. So a client that stops sending
+    holds the request's thread until it disconnects; one client may hold at most
+    MAX_UNFINISHED_BODIES_PER_CLIENT of them, and those threads are not the work slots
+    (WorkSlotMiddleware), so everyone else is still served.
     """
 
     def __init__(self, get_response):
@@ -135,16 +162,35 @@ class RequestBodyMiddleware:
             wanted = cap + 1
         else:
             return self.get_response(request)
-        stream = request.META["wsgi.input"]
-        pending = _body_readers.submit(stream.read, wanted)
+        if wanted == 0:
+            return self.get_response(request)
+        client = client_ip(request)
+        if not _unfinished.enter(client):
+            detail = f"Too many unfinished requests from this IP (at most {MAX_UNFINISHED_BODIES_PER_CLIENT} at once)."
+            return refuse(request, 429, detail, {"Connection": "close", "Retry-After": "1"})
         try:
-            body = pending.result(timeout=settings.BODY_TIMEOUT)
-        except FutureTimeout:
-            detail = f"Request body not received within {settings.BODY_TIMEOUT:g} seconds."
-            return refuse(request, 408, detail, {"Connection": "close"})
+            body = request.META["wsgi.input"].read(wanted)
+        finally:
+            _unfinished.leave(client)
         if len(body) > cap:
             return refuse(request, 413, f"Request body exceeds {cap} bytes.", {"Connection": "close"})
         request.META["CONTENT_LENGTH"] = str(len(body))
         request._stream = io.BytesIO(body)
         request._read_started = False
         return self.get_response(request)
+
+
+class WorkSlotMiddleware:
+    """At most THREADS requests do their work (database, CPU) at once in a process.
+
+    The server has more threads than that, for requests still arriving; those wait here only
+    once their body is in, so slow clients hold waiting threads, never the work.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.slots = threading.BoundedSemaphore(settings.THREADS)
+
+    def __call__(self, request):
+        with self.slots:
+            return self.get_response(request)

@@ -13,8 +13,8 @@ REQUIRED = ("From", "To", "Subject")
 class FakePostmark:
     """Accepts, refuses or fails sends as `mode` says; keeps every accepted message.
 
-    mode: "ok", "500" (server error without a JSON body), "422" (Postmark's JSON error) or
-    "slow" (accepts after 1 second).
+    mode: "ok", "500" (server error without a JSON body), "422" (Postmark's JSON error),
+    "proxy" (a 502 whose JSON is a proxy's, not Postmark's) or "slow" (accepts after 1 second).
     """
 
     def __init__(self, token):
@@ -52,6 +52,8 @@ class FakePostmark:
                     time.sleep(1)
                 if mode == "500":
                     return self._answer(500, None)
+                if mode == "proxy":
+                    return self._answer(502, {"error": "upstream connect error"})
                 if mode == "422":
                     return self._answer(422, {"ErrorCode": 406, "Message": "You tried to send to a recipient that has been marked as inactive."})
                 try:

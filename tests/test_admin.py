@@ -165,3 +165,56 @@ def test_cookies_are_secure_behind_https(tmp_path, public_url, secure):
     result = subprocess.run([str(ERROR_TRACKER), "shell", "-c", code], env=env, capture_output=True, text=True, timeout=60)
 
     assert result.stdout.strip().splitlines()[-1] == secure, result.stderr
+
+
+def test_bulk_actions_need_the_change_permission_and_are_recorded(api, client, db):
+    from django.contrib.admin.models import LogEntry
+
+    ids = [send(api, traceback=python_traceback(line=n))["id"] for n in (1, 2)]
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_error"))
+    client.force_login(viewer)
+
+    page = client.get(LIST).content.decode()
+    client.post(LIST, {"action": "resolve_selected", "_selected_action": ids})
+
+    assert "resolve_selected" not in page
+    assert not Error.objects.filter(resolved=True).exists()
+
+    editor = User.objects.create_user("editor", password="pw", is_staff=True)
+    editor.user_permissions.set(Permission.objects.filter(codename__in=["view_error", "change_error"]))
+    client.force_login(editor)
+    client.post(LIST, {"action": "resolve_selected", "_selected_action": ids})
+
+    assert Error.objects.filter(resolved=True).count() == 2
+    entries = LogEntry.objects.filter(user=editor).order_by("object_id")
+    assert [(int(e.object_id), e.get_change_message()) for e in entries] == [(ids[0], "Resolved."), (ids[1], "Resolved.")]
+
+
+def test_the_resolve_button_is_recorded_with_who_pressed_it(api, admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    error_id = send(api)["id"]
+    admin_client.post(f"{LIST}{error_id}/resolve/")
+    admin_client.post(f"{LIST}{error_id}/reopen/")
+
+    history = admin_client.get(f"{LIST}{error_id}/history/").content.decode()
+    assert [e.get_change_message() for e in LogEntry.objects.order_by("id")] == ["Resolved.", "Reopened."]
+    assert "Resolved." in history and "root" in history
+
+
+@pytest.mark.parametrize("query", [{"message__regex": "(x+x+)+y"}, {"traceback__contains": "x"}, {"count__gt": "1"}])
+def test_the_list_refuses_lookups_that_are_not_its_filters(api, admin_client, query):
+    send(api)
+
+    assert admin_client.get(LIST, query).status_code == 400
+
+
+def test_a_search_of_many_words_uses_the_first_ten_and_says_so(api, admin_client):
+    send(api, message="invalid input")
+
+    response = admin_client.get(LIST, {"q": "invalid " * 1200})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert "Search uses the first 10 words" in response.content.decode()

@@ -5,6 +5,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from rest_framework.test import APIClient
+from django.db import models
 from django.test import override_settings
 from django.utils import timezone
 
@@ -156,6 +158,70 @@ def test_unreachable_postmark_gives_up_after_a_few_attempts(api, alerting, setti
     alert = Alert.objects.get()
     assert (alert.status, alert.attempts) == ("failed", 4)
     assert "Connection" in alert.last_error
+
+
+def test_an_unexpected_failure_is_retried_and_the_batch_goes_on(api, alerting):
+    """A 502 from a proxy makes postmarker itself fail (KeyError on the missing ErrorCode)."""
+    alerting.mode = "proxy"
+    send(api, traceback=python_traceback(line=1))
+    send(api, traceback=python_traceback(line=2))
+
+    assert send_due_alerts() == 2
+
+    assert alerting.requests == 2
+    alerts = list(Alert.objects.order_by("id"))
+    assert [(a.status, a.attempts) for a in alerts] == [("pending", 1), ("pending", 1)]
+    assert alerts[0].last_error.startswith("KeyError")
+    alerting.mode = "ok"
+    send_due_alerts(now=alerts[1].next_attempt_at)
+    assert alert_statuses() == [("new", "sent"), ("new", "sent")]
+
+
+def test_an_alert_claimed_again_and_again_by_dying_workers_is_given_up(api, alerting):
+    send(api)
+    moment = timezone.now()
+    for _ in range(4):  # each worker claims it, then dies before recording a result
+        Alert.objects.update(status=Alert.SENDING, attempts=models.F("attempts") + 1, next_attempt_at=moment)
+        moment += timedelta(minutes=6)
+
+    send_due_alerts(now=moment)
+
+    alert = Alert.objects.get()
+    assert alert.status == "failed" and alert.attempts == 5
+    assert alerting.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_sending_together_stay_within_the_hourly_cap(alerting, settings):
+    """Four workers, as four processes or instances would run them, share ALERT_MAX_PER_HOUR."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("threads share one in-memory test database on SQLite; writes there are serialised anyway")
+    settings.ALERT_MAX_PER_HOUR = 3
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY="test-api-key")
+    for line in range(1, 11):
+        send(api, traceback=python_traceback(line=line))
+    start = threading.Barrier(4)
+
+    def worker():
+        start.wait()
+        try:
+            send_due_alerts()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert len(alerting.messages) == 3
+    assert Alert.objects.filter(status="sent").count() == 3
 
 
 def test_rejected_email_is_not_retried(api, alerting):

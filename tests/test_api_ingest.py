@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 
+from errors.models import Error
 from tests.factories import javascript_stack, python_traceback, report
 
 
@@ -301,3 +302,27 @@ def test_ingestion_goes_on_when_the_rate_limit_cache_is_down(api, settings):
 
     assert response.status_code == 201
     assert "X-RateLimit-Remaining" not in response
+
+
+def test_a_count_past_32_bits_keeps_counting(api):
+    error_id = post(api, report()).json()["id"]
+    Error.objects.filter(pk=error_id).update(count=2**31 - 1)
+
+    response = post(api, report())
+
+    assert response.json()["count"] == 2**31
+    assert api.get(f"/api/errors/{error_id}").json()["error"]["count"] == 2**31
+
+
+def test_a_query_the_database_refuses_is_a_500_with_its_traceback_logged(api, caplog):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE error_occurrences")
+    api.raise_request_exception = False
+
+    response = post(api, report())
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error."}
+    assert any(record.exc_info and "error_occurrences" in str(record.exc_info[1]) for record in caplog.records)

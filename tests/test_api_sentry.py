@@ -183,6 +183,25 @@ def test_long_fields_are_cut_to_the_schema_not_refused(sdk, api):
     assert detail["occurrences"][0]["user_id"] == "u" * 200
 
 
+@pytest.mark.parametrize(
+    "fields, stored_as",
+    [
+        ({"user": {"id": "user\x00-7"}}, ("user_id", "user-7")),
+        ({"request": {"method": "ßßßßßß", "url": "https://shop.example.com/"}}, ("request_method", "SSSSSSSSSS")),
+        ({"environment": "   "}, ("environment", "production")),
+        ({"exception": {"values": [{"type": "\x00" * 3, "value": "boom"}]}}, ("exception_type", "Error")),
+    ],
+)
+def test_odd_details_of_an_event_are_cut_or_defaulted_never_refused(sdk, api, fields, stored_as):
+    response = post(sdk, envelope(python_event(**fields)))
+
+    assert response.status_code == 200
+    [detail] = stored(api)
+    name, value = stored_as
+    where = detail["error"] if name in detail["error"] else detail["occurrences"][0]
+    assert where[name] == value
+
+
 def test_envelopes_without_errors_are_accepted_and_store_nothing(sdk, api):
     body = envelope(items=[("session", {"sid": "x", "status": "ok"}), ("client_report", {"discarded_events": []})])
 

@@ -145,3 +145,4 @@ def test_chunked_body_under_the_cap_is_read(tracker_server):
 
     assert status == 201
     assert answer["status"] == "created"
+

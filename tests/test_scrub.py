@@ -10,6 +10,8 @@ SECRET_NAMES = [
     "password", "user_password", "PASSWD", "client_secret", "access_token", "X-Auth-Token",
     "api_key", "apikey", "sessionid", "SESSION", "csrftoken", "X-CSRFToken",
     "credit_card", "Credit Card", "card_number", "cardNumber",
+    "private_key", "access_key", "AWS_ACCESS_KEY_ID", "pwd", "passphrase", "credentials", "jwt", "bearer",
+    "Authorisation", "X-Auth", "PHPSESSID", "connect.sid", "XSRF-TOKEN", "mysql_pwd",
 ]
 HARMLESS_NAMES = ["Accept", "Content-Type", "User-Agent", "request_id", "user", "cart_total"]
 
@@ -51,10 +53,32 @@ def test_scrub_fields_adds_names():
         ("/plain/path", "/plain/path"),
         ("/search?q=token+bucket", "/search?q=token+bucket"),
         ("", ""),
+        ("https://app.example.com/cb#access_token=abc&state=1", f"https://app.example.com/cb#access_token={FILTERED}&state=1"),
+        ("https://ghp_abc123@github.com/org/repo.git", f"https://{FILTERED}@github.com/org/repo.git"),
+        ("/login?next=https://u:p@h.example.com/", f"/login?next=https://u:{FILTERED}@h.example.com/"),
+        ("/login?next=https%3A%2F%2Fh%2F%3Ftoken%3Dz&a=1", f"/login?next=https://h/?token={FILTERED}&a=1"),
+        ("/x?a=1;token=2;b=3", f"/x?a=1;token={FILTERED};b=3"),
     ],
 )
 def test_url_query_secrets_and_passwords_are_filtered(url, expected):
     assert Scrubber().scrub_url(url) == expected
+
+
+def test_every_name_on_sentry_sdks_default_denylist_is_filtered():
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST
+
+    scrubbed = Scrubber().scrub_mapping({name: "s3cr3t" for name in DEFAULT_DENYLIST})
+
+    assert set(scrubbed.values()) == {FILTERED}
+
+
+def test_name_value_pairs_and_urls_inside_values_are_scrubbed():
+    headers = [["Authorization", "Bearer abc"], ["Accept", "text/html"], ["Referer", "https://u:pw@shop.example.com/"]]
+
+    assert Scrubber().scrub_mapping({"headers": headers, "tags": [["api_token", "t"], ["region", "eu"]]}) == {
+        "headers": [["Authorization", FILTERED], ["Accept", "text/html"], ["Referer", f"https://u:{FILTERED}@shop.example.com/"]],
+        "tags": [["api_token", FILTERED], ["region", "eu"]],
+    }
 
 
 def test_stored_occurrence_has_no_secrets(api, settings):

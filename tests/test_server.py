@@ -65,6 +65,12 @@ def test_it_refuses_to_start_without_api_key(tmp_path):
         ("CORS_ALLOWED_ORIGINS", "https://app.example.com/", "'https://app.example.com/' is not an origin"),
         ("CORS_ALLOWED_ORIGINS", "*,https://app.example.com", "'*' is not an origin"),
         ("SENTRY_PROJECTS", "1=shop,web", "'web' is not like 1=my-app"),
+        ("RETENTION_DAYS", "-5", "-5 is below the minimum of 1"),
+        ("WORKERS", "0", "0 is below the minimum of 1"),
+        ("ALERT_MAX_PER_HOUR", "-1", "-1 is below the minimum of 1"),
+        ("PORT", "70000", "70000 is above the maximum of 65535"),
+        ("HEADER_TIMEOUT", "soon", "'soon' is not a number"),
+        ("CACHE_URL", "dummycache://", "the rate limit needs locmemcache:// (one process) or redis://"),
     ],
 )
 def test_it_refuses_a_malformed_setting_by_name(tmp_path, name, value, reason):
@@ -75,6 +81,17 @@ def test_it_refuses_a_malformed_setting_by_name(tmp_path, name, value, reason):
     assert result.returncode != 0
     assert f"{name} is malformed: {reason}" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_shared_database_without_a_shared_secret_key_refuses_to_start(tmp_path):
+    env = clean_env(API_KEY="k", DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused")
+
+    result = subprocess.run([str(ERROR_TRACKER)], env=env, cwd=REPO, capture_output=True, text=True, timeout=30)
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "error-tracker: SECRET_KEY is required with DATABASE_URL: every instance must sign sessions with the same key"
+    ]
 
 
 def test_management_commands_pass_through(tmp_path):

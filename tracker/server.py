@@ -1,8 +1,8 @@
 """Serving the WSGI app with granian, a Rust HTTP server.
 
 granian parses HTTP outside Python: a connection costs a Python thread only once its headers
-are complete, and a client that trickles its headers is dropped after HEADER_TIMEOUT. Request
-bodies are read with a deadline by `errors.limits.RequestBodyMiddleware`.
+are complete, and a client that trickles its headers is dropped after HEADER_TIMEOUT. What a
+client that stops sending its body can hold is bounded in `errors.limits`.
 
 The background jobs (alerts, retention) run as one thread of the main process, started once the
 workers are forked and stopped after they have finished their requests on SIGTERM.
@@ -57,9 +57,10 @@ def serve(settings):
         port=settings.PORT,
         interface=Interfaces.WSGI,
         workers=settings.WORKERS,
-        blocking_threads=settings.THREADS,
-        # Requests beyond the threads' capacity wait in granian (Rust), not in Python.
-        backpressure=settings.THREADS,
+        blocking_threads=settings.THREADS + settings.WAITING_THREADS,
+        # Connections beyond the threads' capacity wait in granian (Rust), not in Python; its
+        # bound counts connections still sending headers too, so it stays at granian's 1,024.
+        backpressure=1024,
         http="1",
         http1_settings=HTTP1Settings(header_read_timeout=int(settings.HEADER_TIMEOUT * 1000)),
         log_level="warning" if settings.LOG_LEVEL in ("error", "warn", "warning") else "info",
