@@ -14,6 +14,7 @@ run: install
 	$(BIN)/error-tracker
 
 test: install-dev system-deps services
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "not server and not browser and not load"
 

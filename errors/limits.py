@@ -1,15 +1,14 @@
-"""Request guards: who the client is, the per-IP rate limit, and reading the body (cap, deadline)."""
+"""Request guards: who the client is, the per-IP rate limit, and the body's size and deadline."""
 
-import io
 import ipaddress
 import logging
-import threading
-from collections import Counter
 
 from django.conf import settings
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
+
+from tracker.rsgi import BODY_PROBLEM, BODY_TIMED_OUT, BODY_TOO_LARGE
 
 
 logger = logging.getLogger("errors.requests")
@@ -105,44 +104,12 @@ class RateLimitMiddleware:
         return response
 
 
-# One client may have this many bodies arriving at once; more are refused at once (429).
-MAX_UNFINISHED_BODIES_PER_CLIENT = 8
-
-
-class _UnfinishedBodies:
-    """How many bodies each client IP is sending right now, in this process."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.by_client = Counter()
-
-    def enter(self, client):
-        with self.lock:
-            if self.by_client[client] >= MAX_UNFINISHED_BODIES_PER_CLIENT:
-                return False
-            self.by_client[client] += 1
-            return True
-
-    def leave(self, client):
-        with self.lock:
-            self.by_client[client] -= 1
-            if not self.by_client[client]:
-                del self.by_client[client]
-
-
-_unfinished = _UnfinishedBodies()
-
-
 class RequestBodyMiddleware:
-    """Reads the whole body up front, at most MAX_BODY_BYTES (413 past that, announced or
-    chunked), and hands it on as an in-memory stream with its Content-Length, which Django needs
-    to see a chunked body at all.
+    """413 for a body over MAX_BODY_BYTES, announced or not, and 408 for one that did not
+    arrive within BODY_TIMEOUT; the connection is then not reused.
 
-    granian gives a body read no deadline (its issue #728, closed as won't-fix), and a read
-    abandoned from another thread froze its worker when we tried. So a client that stops sending
-    holds the request's thread until it disconnects; one client may hold at most
-    MAX_UNFINISHED_BODIES_PER_CLIENT of them, and those threads are not the work slots
-    (WorkSlotMiddleware), so everyone else is still served.
+    The server's transport (tracker/rsgi.py) reads bodies and says what was wrong with one;
+    the answer is given here, inside the rate limit, like every other refusal.
     """
 
     def __init__(self, get_response):
@@ -150,47 +117,11 @@ class RequestBodyMiddleware:
 
     def __call__(self, request):
         cap = settings.MAX_BODY_BYTES
-        declared = request.META.get("CONTENT_LENGTH")
-        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if declared:
-            if not declared.isascii() or not declared.isdigit():
-                return refuse(request, 400, "Content-Length is not a number.", {"Connection": "close"})
-            if int(declared) > cap:
-                return refuse(request, 413, f"Request body exceeds {cap} bytes.", {"Connection": "close"})
-            wanted = int(declared)
-        elif chunked:
-            wanted = cap + 1
-        else:
-            return self.get_response(request)
-        if wanted == 0:
-            return self.get_response(request)
-        client = client_ip(request)
-        if not _unfinished.enter(client):
-            detail = f"Too many unfinished requests from this IP (at most {MAX_UNFINISHED_BODIES_PER_CLIENT} at once)."
-            return refuse(request, 429, detail, {"Connection": "close", "Retry-After": "1"})
-        try:
-            body = request.META["wsgi.input"].read(wanted)
-        finally:
-            _unfinished.leave(client)
-        if len(body) > cap:
+        problem = request.META.get(BODY_PROBLEM)
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if problem == BODY_TOO_LARGE or not declared.isdigit() or int(declared) > cap:
             return refuse(request, 413, f"Request body exceeds {cap} bytes.", {"Connection": "close"})
-        request.META["CONTENT_LENGTH"] = str(len(body))
-        request._stream = io.BytesIO(body)
-        request._read_started = False
+        if problem == BODY_TIMED_OUT:
+            detail = f"Request body not received within {settings.BODY_TIMEOUT:g} seconds."
+            return refuse(request, 408, detail, {"Connection": "close"})
         return self.get_response(request)
-
-
-class WorkSlotMiddleware:
-    """At most THREADS requests do their work (database, CPU) at once in a process.
-
-    The server has more threads than that, for requests still arriving; those wait here only
-    once their body is in, so slow clients hold waiting threads, never the work.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.slots = threading.BoundedSemaphore(settings.THREADS)
-
-    def __call__(self, request):
-        with self.slots:
-            return self.get_response(request)

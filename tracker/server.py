@@ -1,8 +1,8 @@
-"""Serving the WSGI app with granian, a Rust HTTP server.
+"""Serving the app with granian, a Rust HTTP server, through its RSGI interface (tracker/rsgi.py).
 
-granian parses HTTP outside Python: a connection costs a Python thread only once its headers
-are complete, and a client that trickles its headers is dropped after HEADER_TIMEOUT. What a
-client that stops sending its body can hold is bounded in `errors.limits`.
+granian parses HTTP outside Python: a client that trickles its headers costs no Python thread
+and is dropped after HEADER_TIMEOUT; one that trickles its body costs a coroutine and is answered
+408 after BODY_TIMEOUT. Only complete requests reach the THREADS threads that run Django.
 
 The background jobs (alerts, retention) run as one thread of the main process, started once the
 workers are forked and stopped after they have finished their requests on SIGTERM.
@@ -22,13 +22,21 @@ def load_application(_target=None):
     Django, DRF and the admin leave about 90,000 long-lived objects that every full collection
     would walk again; frozen, they are skipped (bench/README.md).
     """
+    from django.conf import settings
     from django.urls import get_resolver
 
+    from tracker.rsgi import RSGIToWSGI
     from tracker.wsgi import application
 
     get_resolver().url_patterns
+    app = RSGIToWSGI(
+        application,
+        threads=settings.THREADS,
+        max_body_bytes=settings.MAX_BODY_BYTES,
+        body_timeout=settings.BODY_TIMEOUT,
+    )
     gc.freeze()
-    return application
+    return app
 
 
 class TrackerServer(Server):
@@ -55,12 +63,8 @@ def serve(settings):
         "tracker.wsgi:application",
         address=settings.HOST,
         port=settings.PORT,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         workers=settings.WORKERS,
-        blocking_threads=settings.THREADS + settings.WAITING_THREADS,
-        # Connections beyond the threads' capacity wait in granian (Rust), not in Python; its
-        # bound counts connections still sending headers too, so it stays at granian's 1,024.
-        backpressure=1024,
         http="1",
         http1_settings=HTTP1Settings(header_read_timeout=int(settings.HEADER_TIMEOUT * 1000)),
         log_level="warning" if settings.LOG_LEVEL in ("error", "warn", "warning") else "info",

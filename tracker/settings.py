@@ -29,12 +29,11 @@ DEBUG = env.boolean("DEBUG", False)
 HOST = env.string("HOST", "0.0.0.0")
 PORT = env.integer("PORT", 5010, minimum=1, maximum=65535)
 WORKERS = env.integer("WORKERS", 1, minimum=1, maximum=64)
-# Requests doing their work at once per process (errors.limits.WorkSlotMiddleware); the server
-# keeps WAITING_THREADS more for requests whose bodies are still arriving (errors.limits).
+# Threads running Django per process; requests whose bodies are still arriving wait outside them.
 THREADS = env.integer("THREADS", 8, minimum=1, maximum=256)
-WAITING_THREADS = 64
-# A client gets this long to send its request headers before it is dropped.
+# A client gets this long to send its request headers, then its body, before it is dropped.
 HEADER_TIMEOUT = env.number("HEADER_TIMEOUT", 10.0, minimum=0.1, maximum=3600)
+BODY_TIMEOUT = env.number("BODY_TIMEOUT", 20.0, minimum=0.1, maximum=3600)
 # On SIGTERM, in-flight requests get this long to finish before workers are killed.
 SHUTDOWN_TIMEOUT = env.integer("SHUTDOWN_TIMEOUT", 30, minimum=1, maximum=3600)
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["*"])
@@ -208,7 +207,6 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "errors.limits.RateLimitMiddleware",
     "errors.limits.RequestBodyMiddleware",
-    "errors.limits.WorkSlotMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
