@@ -398,7 +398,7 @@ def print_row(row):
 
 
 def measure_parsing():
-    from errors.stacktrace import parse_stack
+    from grouping.stacktrace import parse_stack
 
     cap = 256 * 1024
     frame = '  File "/srv/app/views.py", line 42, in handler\n    return compute(request)\n'

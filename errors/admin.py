@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
 
 from .models import Error, Occurrence
-from .stacktrace import PYTHON, parse_stack
+from grouping.stacktrace import PYTHON, parse_stack
 
 MESSAGE_PREVIEW = 90
 # Each search word adds a LIKE to one query; past this many the rest are ignored, with a message.

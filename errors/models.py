@@ -154,6 +154,19 @@ class AlertBudget(models.Model):
         db_table = "alert_budget"
 
 
+class NewGroupBudget(models.Model):
+    """How many new groups a project opened in one clock hour (Project.new_groups_per_hour);
+    ingest's store takes one with a conditional upsert."""
+
+    project_id = models.BigIntegerField()
+    window_start = models.DateTimeField()
+    used = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "new_group_budget"
+        constraints = [models.UniqueConstraint(fields=["project_id", "window_start"], name="new_group_budget_once")]
+
+
 class JobLease(models.Model):
     """When a periodic job may next run; claiming it is one conditional UPDATE."""
 

@@ -19,10 +19,13 @@ ERROR_TRACKER = Path(sys.executable).with_name("error-tracker")
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limit_counters():
-    """Each test starts with no requests counted against its client IP."""
+    """Each test starts with no requests counted against its client IP, and no key remembered."""
     from django.core.cache import cache
 
+    from projects.auth import forget_cached_keys
+
     cache.clear()
+    forget_cached_keys()
 
 
 @pytest.fixture
@@ -59,7 +62,9 @@ def free_port():
 
 def clean_env(**overrides):
     """This process's environment without the test settings, plus `overrides`."""
-    test_only = ("DJANGO_SETTINGS_MODULE", "API_KEY", "DATABASE_PATH", "DATABASE_URL", "TEST_DATABASE_URL", "CACHE_URL")
+    test_only = (
+        "DJANGO_SETTINGS_MODULE", "API_KEY", "DATABASE_PATH", "DATABASE_URL", "TEST_DATABASE_URL", "CACHE_URL", "SECRET_KEY",
+    )
     env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(overrides)
     return env
@@ -74,7 +79,7 @@ class RunningTracker:
         self.database = Path(data_dir) / "errors.db"
         self.log = Path(data_dir) / "server.log"
         # Load tests send far more than 100 requests a minute; the rate-limit tests set their own.
-        defaults = {"RATE_LIMIT": "1000000/m"}
+        defaults = {"RATE_LIMIT": "1000000/m", "PUBLIC_URL": self.url}
         self.env = clean_env(
             API_KEY=API_KEY,
             DATABASE_PATH=str(self.database),
@@ -125,6 +130,15 @@ class RunningTracker:
         session = requests.Session()
         session.headers["X-API-Key"] = API_KEY
         return session
+
+    def createproject(self, name, *options):
+        """`error-tracker createproject` against this server's database; the DSN it prints last."""
+        result = subprocess.run(
+            [str(ERROR_TRACKER), "createproject", name, *options],
+            env=self.env, cwd=REPO, capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
 
     def error_details(self):
         """GET /api/errors/{id} of every stored group, newest first, as a user would read them."""

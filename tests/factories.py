@@ -87,3 +87,16 @@ def envelope(*events, items=()):
     for item_type, payload in items:
         built.add_item(Item(payload=PayloadRef(json=payload), type=item_type))
     return built.serialize()
+
+
+def project_key(project="my-app", origins=(), events_per_minute=None, **project_fields):
+    """A project (created if needed) and a new active key of it, as `createproject` makes them."""
+    from projects.auth import forget_cached_keys
+    from projects.models import Project, ProjectKey
+
+    owner, _ = Project.objects.get_or_create(name=project, defaults=project_fields)
+    if project_fields:
+        Project.objects.filter(pk=owner.pk).update(**project_fields)
+    key = ProjectKey.objects.create(project=owner, allowed_origins=",".join(origins), events_per_minute=events_per_minute)
+    forget_cached_keys()
+    return key

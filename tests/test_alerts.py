@@ -10,7 +10,7 @@ from django.db import models
 from django.test import override_settings
 from django.utils import timezone
 
-from errors.alerts import describe_alert_configuration, send_due_alerts
+from notifications.alerts import describe_alert_configuration, send_due_alerts
 from errors.models import Alert
 from tests.conftest import RunningTracker
 from tests.factories import python_traceback, report
@@ -252,7 +252,26 @@ def test_no_alert_rows_when_alerts_are_off(api, settings):
 
 @override_settings(POSTMARK_API_TOKEN="t", POSTMARK_FROM_EMAIL="", ALERT_EMAILS=[])
 def test_start_up_line_names_missing_variables():
-    assert describe_alert_configuration() == "email alerts off: POSTMARK_FROM_EMAIL, ALERT_EMAILS not set"
+    assert describe_alert_configuration() == "email alerts off: POSTMARK_FROM_EMAIL not set"
+
+
+def test_a_project_may_name_its_own_recipients_and_environments(api, alerting):
+    from projects.models import Project
+
+    from projects.auth import forget_cached_keys
+
+    send(api, project="shop", environment="prod", traceback=python_traceback(line=1))
+    send_due_alerts()
+    Project.objects.filter(name="shop").update(alert_emails="shop-team@example.com", alert_environments="staging")
+    forget_cached_keys()
+    send(api, project="shop", environment="prod", traceback=python_traceback(line=2))
+    send(api, project="shop", environment="staging", traceback=python_traceback(line=3))
+    send_due_alerts()
+
+    assert [(m["To"], m["Subject"].split("]")[0]) for m in alerting.messages] == [
+        ("oncall@example.com,lead@example.com", "[shop/prod"),  # before the project named its own
+        ("shop-team@example.com", "[shop/staging"),
+    ]
 
 
 def alerting_env(postmark):

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import report
+from tests.factories import project_key, report
 
 ROUTES = [
     ("post", "/api/errors"),
@@ -63,28 +63,60 @@ def test_wrong_keys_count_against_the_rate_limit(db, settings, one_rate_limit_wi
 
 
 @pytest.fixture
-def browser_key(settings):
-    settings.INGEST_API_KEYS = ["browser-key", "other-site-key"]
+def key_client(db):
+    """A client holding a key of project my-app, as a web page or an SDK would."""
+    key = project_key("my-app")
     client = APIClient()
-    client.credentials(HTTP_X_API_KEY="other-site-key")
+    client.credentials(HTTP_X_API_KEY=key.public_key)
+    client.key = key
     return client
 
 
-def test_ingest_key_submits_reports(api, browser_key):
-    created = browser_key.post("/api/errors", report(), format="json")
-    again = browser_key.post("/api/errors", report(), format="json")
+def test_a_project_key_submits_reports_to_its_project(api, key_client):
+    created = key_client.post("/api/errors", report(), format="json")
+    again = key_client.post("/api/errors", report(project=...), format="json")
 
     assert created.status_code == 201
-    assert again.json()["count"] == 2
-    assert api.get(f"/api/errors/{created.json()['id']}").json()["error"]["count"] == 2
+    assert again.json()["count"] == 2  # no `project`: the key's own
+    assert api.get(f"/api/errors/{created.json()['id']}").json()["error"]["project"] == "my-app"
+
+
+def test_a_project_key_cannot_write_another_project(api, key_client):
+    project_key("other-app")
+
+    response = key_client.post("/api/errors", report(project="other-app"), format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This key can only submit reports to its own project."}
+    assert api.get("/api/errors").json()["total"] == 0
 
 
 @pytest.mark.parametrize("method, path", ROUTES[1:])
-def test_ingest_key_cannot_read_or_triage(api, browser_key, error_id, method, path):
-    response = getattr(browser_key, method)(path.replace("/1", f"/{error_id}"))
+def test_a_project_key_cannot_read_or_triage(api, key_client, error_id, method, path):
+    response = getattr(key_client, method)(path.replace("/1", f"/{error_id}"))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "This key can only submit reports (POST /api/errors)."}
-    error = api.get(f"/api/errors/{error_id}").json()["error"]
-    assert error["resolved"] is False
+    assert response.json() == {"detail": "This key can only submit reports (POST /api/errors and its project's envelope route)."}
+    assert api.get(f"/api/errors/{error_id}").json()["error"]["resolved"] is False
 
+
+def test_a_deactivated_key_is_refused_like_an_unknown_one(api, key_client):
+    from projects.auth import forget_cached_keys
+
+    key_client.key.is_active = False
+    key_client.key.save()
+    forget_cached_keys()
+
+    response = key_client.post("/api/errors", report(), format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid API key."}
+
+
+def test_the_master_key_creates_the_project_on_first_report(api):
+    from projects.models import Project
+
+    api.post("/api/errors", report(project="brand-new"), format="json")
+
+    assert Project.objects.filter(name="brand-new").exists()
+    assert api.get("/api/projects").json() == {"projects": ["brand-new"]}

@@ -6,18 +6,18 @@ tests/test_browser_client.py sends real reports from a real Chromium; these pin 
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import envelope, python_event, report
+from tests.factories import envelope, project_key, python_event, report
 
 APP = "https://app.example.com"
 
 
 @pytest.fixture
-def page_origin(settings, db):
-    """A browser page on APP, holding an ingest-only key."""
-    settings.CORS_ALLOWED_ORIGINS = [APP]
-    settings.INGEST_API_KEYS = ["browser-key"]
+def page_origin(db):
+    """A browser page on APP, holding the key of project web that names APP as its origin."""
+    key = project_key("web", origins=[APP])
     client = APIClient(HTTP_ORIGIN=APP)
-    client.credentials(HTTP_X_API_KEY="browser-key")
+    client.credentials(HTTP_X_API_KEY=key.public_key)
+    client.key = key
     return client
 
 
@@ -47,7 +47,7 @@ def test_preflight_from_another_origin_is_not_permitted(page_origin):
 
 
 def test_report_from_an_allowed_origin_is_stored_and_readable_by_the_page(page_origin, api):
-    response = page_origin.post("/api/errors", report(), format="json")
+    response = page_origin.post("/api/errors", report(project="web"), format="json")
 
     assert response.status_code == 201
     assert response["Access-Control-Allow-Origin"] == APP
@@ -76,27 +76,38 @@ def test_only_the_report_route_answers_other_origins(page_origin, api):
     assert "Access-Control-Allow-Origin" not in response
 
 
-def test_without_allowed_origins_no_page_may_post(settings, anonymous):
-    settings.CORS_ALLOWED_ORIGINS = []
+def test_without_allowed_origins_no_page_may_post(anonymous):
+    project_key("web")  # a key with no origins: for servers only
 
     response = preflight(anonymous, APP)
 
     assert "Access-Control-Allow-Origin" not in response
 
 
-def test_a_lone_star_allows_every_origin(settings, anonymous):
-    settings.CORS_ALLOWED_ORIGINS, settings.CORS_ALLOW_ALL_ORIGINS = [], True
+def test_a_lone_star_allows_every_origin(anonymous):
+    project_key("web", origins=["*"])
 
     response = preflight(anonymous, "https://any.example.org")
 
-    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Origin"] == "https://any.example.org"
+
+
+def test_a_key_is_refused_from_an_origin_it_does_not_name(page_origin, api):
+    project_key("blog", origins=["https://blog.example.com"])  # so the browser would let it through
+
+    response = page_origin.post("/api/errors", report(), format="json", HTTP_ORIGIN="https://blog.example.com")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This key does not accept reports from https://blog.example.com."}
+    assert api.get("/api/errors").json()["total"] == 0
 
 
 def test_sentry_browser_sdk_envelopes_are_readable_by_the_page(page_origin, api):
     body = envelope(python_event())
 
     response = page_origin.generic(
-        "POST", "/api/1/envelope/?sentry_key=browser-key", body, content_type="text/plain;charset=UTF-8"
+        "POST", f"/api/{page_origin.key.project_id}/envelope/?sentry_key={page_origin.key.public_key}", body,
+        content_type="text/plain;charset=UTF-8",
     )
 
     assert response.status_code == 200

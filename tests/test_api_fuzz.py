@@ -3,12 +3,12 @@ is 2xx or a 4xx JSON reason."""
 
 import json
 
+import pytest
 from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import API_KEY
-from tests.factories import envelope, python_event, report
+from tests.factories import envelope, project_key, python_event, report
 
 FIELDS = [
     "project", "environment", "exception_type", "message", "traceback", "request_url",
@@ -59,9 +59,14 @@ EVENT_KEYS = st.sampled_from([
 ])
 
 
+@pytest.fixture
+def dsn_key(db):
+    return project_key("my-app")
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.lists(st.tuples(EVENT_PATHS, EVENT_KEYS, JSON_VALUES | TRICKY_TEXT), max_size=6))
-def test_any_sentry_event_is_answered_200_or_400_with_a_reason(api, changes):
+def test_any_sentry_event_is_answered_200_or_400_with_a_reason(api, dsn_key, changes):
     cache.clear()
     event = python_event()
     for path, key, value in changes:
@@ -75,7 +80,7 @@ def test_any_sentry_event_is_answered_200_or_400_with_a_reason(api, changes):
             target[key] = value
 
     response = api.generic(
-        "POST", f"/api/1/envelope/?sentry_key={API_KEY}", envelope(event), content_type="application/x-sentry-envelope"
+        "POST", f"/api/{dsn_key.project_id}/envelope/?sentry_key={dsn_key.public_key}", envelope(event), content_type="application/x-sentry-envelope"
     )
 
     assert response.status_code in (200, 400), response.content
@@ -91,12 +96,12 @@ ENVELOPE_PIECES = st.lists(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=ENVELOPE_PIECES | st.binary(max_size=200), encoding=st.sampled_from(["", "gzip", "deflate", "br", "x-gzip"]))
-def test_any_bytes_sent_as_an_envelope_are_answered_200_or_4xx_with_a_reason(api, body, encoding):
+def test_any_bytes_sent_as_an_envelope_are_answered_200_or_4xx_with_a_reason(api, dsn_key, body, encoding):
     cache.clear()
     headers = {"HTTP_CONTENT_ENCODING": encoding} if encoding else {}
 
     response = api.generic(
-        "POST", f"/api/1/envelope/?sentry_key={API_KEY}", body, content_type="application/x-sentry-envelope", **headers
+        "POST", f"/api/{dsn_key.project_id}/envelope/?sentry_key={dsn_key.public_key}", body, content_type="application/x-sentry-envelope", **headers
     )
 
     assert response.status_code in (200, 400), response.content

@@ -13,21 +13,31 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import API_KEY
-from tests.factories import envelope, python_event, python_traceback, report
-
-SENTRY_AUTH = f"Sentry sentry_key={API_KEY}, sentry_version=7, sentry_client=sentry.python/2.75.0"
+from tests.factories import envelope, project_key, python_event, python_traceback, report
 
 
-def post(client, body, project=1, **headers):
+def sentry_auth(public_key):
+    return f"Sentry sentry_key={public_key}, sentry_version=7, sentry_client=sentry.python/2.75.0"
+
+
+def post(client, body, project=None, **headers):
+    """POST to the envelope route of `project`'s number (by default the client's key's)."""
+    number = client.key.project_id if project is None else project
     return client.generic(
-        "POST", f"/api/{project}/envelope/", body, content_type="application/x-sentry-envelope", **headers
+        "POST", f"/api/{number}/envelope/", body, content_type="application/x-sentry-envelope", **headers
     )
+
+
+def sdk_for(key):
+    client = APIClient(HTTP_X_SENTRY_AUTH=sentry_auth(key.public_key))
+    client.key = key
+    return client
 
 
 @pytest.fixture
 def sdk(db):
-    """A client holding the DSN's key the way sentry-python sends it."""
-    return APIClient(HTTP_X_SENTRY_AUTH=SENTRY_AUTH)
+    """A client holding the DSN key of project my-app the way sentry-python sends it."""
+    return sdk_for(project_key("my-app"))
 
 
 def stored(api):
@@ -43,7 +53,7 @@ def test_event_is_recorded_with_its_culprit_frame_and_context(sdk, api):
     [detail] = stored(api)
     error, occurrence = detail["error"], detail["occurrences"][0]
     assert (error["project"], error["environment"], error["exception_type"], error["message"]) == (
-        "1", "prod", "ValueError", "invalid input"
+        "my-app", "prod", "ValueError", "invalid input"
     )
     assert error["culprit"] == {"file": "/srv/app/views.py", "line": 42, "function": "handler"}
     assert error["traceback"] == python_traceback().rstrip("\n")
@@ -65,27 +75,18 @@ def test_frame_variables_cookies_bodies_and_breadcrumbs_are_not_stored(sdk, api)
 
 
 def test_same_error_through_the_sdk_and_the_api_is_one_group(sdk, api):
-    created = api.post("/api/errors", report(project="1"), format="json")
+    created = api.post("/api/errors", report(project="my-app"), format="json")
 
-    post(sdk, envelope(python_event()), project=1)
-
-    [detail] = stored(api)
-    assert detail["error"]["fingerprint"] == created.json()["fingerprint"]
-    assert detail["error"]["count"] == 2
-
-
-def test_sentry_projects_maps_dsn_numbers_to_names(settings, sdk, api):
-    settings.SENTRY_PROJECTS = {"1": "my-app"}
-    api.post("/api/errors", report(), format="json")
-
-    response = post(sdk, envelope(python_event()), project=1)
+    response = post(sdk, envelope(python_event()))
 
     assert response.status_code == 200
     [detail] = stored(api)
+    assert detail["error"]["fingerprint"] == created.json()["fingerprint"]
     assert (detail["error"]["project"], detail["error"]["count"]) == ("my-app", 2)
 
 
 def test_browser_sdk_key_in_the_query_string_and_javascript_frames(db, api):
+    key = project_key("shop")
     page = APIClient()
     event = {
         "event_id": "0f6b8c3e2a1d4b5c9e7f8a6b5c4d3e2f",
@@ -110,7 +111,8 @@ def test_browser_sdk_key_in_the_query_string_and_javascript_frames(db, api):
     }
 
     response = page.generic(
-        "POST", f"/api/1/envelope/?sentry_key={API_KEY}&sentry_version=7", envelope(event), content_type="text/plain;charset=UTF-8"
+        "POST", f"/api/{key.project_id}/envelope/?sentry_key={key.public_key}&sentry_version=7", envelope(event),
+        content_type="text/plain;charset=UTF-8",
     )
 
     assert response.status_code == 200
@@ -246,28 +248,60 @@ def test_bad_envelopes_are_refused_with_the_reason(sdk, api, body, headers, stat
     assert stored(api) == []
 
 
-@pytest.mark.parametrize(
-    "headers, detail",
-    [
-        ({}, "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."),
-        ({"HTTP_X_SENTRY_AUTH": "Sentry sentry_key=wrong, sentry_version=7"}, "Invalid API key."),
-        ({"HTTP_X_API_KEY": API_KEY}, "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."),
-    ],
-)
-def test_envelopes_need_the_dsn_key(db, api, headers, detail):
-    response = post(APIClient(), envelope(python_event()), **headers)
+def test_envelopes_need_a_dsn_key(db, api):
+    response = post(APIClient(), envelope(python_event()), project=1)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": detail}
+    assert response.json() == {"detail": "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."}
+
+
+@pytest.mark.parametrize("case", ["another project's key", "unknown project", "deactivated key", "unknown key", "master key"])
+def test_every_wrong_dsn_is_refused_with_one_answer(db, api, case):
+    """Nobody can learn which projects exist from the answers."""
+    own, other = project_key("my-app"), project_key("other-app")
+    key, number = {
+        "another project's key": (other.public_key, own.project_id),
+        "unknown project": (own.public_key, 987),
+        "deactivated key": (own.public_key, own.project_id),
+        "unknown key": ("0" * 32, own.project_id),
+        "master key": (API_KEY, own.project_id),
+    }[case]
+    if case == "deactivated key":
+        own.is_active = False
+        own.save()
+
+    client = APIClient(HTTP_X_SENTRY_AUTH=sentry_auth(key))
+    response = client.generic("POST", f"/api/{number}/envelope/", envelope(python_event()), content_type="application/x-sentry-envelope")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid DSN key for this project."}
     assert stored(api) == []
+    from projects.models import Project
+
+    assert not Project.objects.filter(name="987").exists()
 
 
-def test_an_ingest_key_is_a_dsn_key(settings, api):
-    settings.INGEST_API_KEYS = ["public-dsn-key"]
-    browser = APIClient(HTTP_X_SENTRY_AUTH="Sentry sentry_key=public-dsn-key, sentry_version=7")
+def test_the_key_may_come_in_the_envelope_header_dsn(db, api):
+    """As Sentry's tunnel recipe forwards envelopes: no auth header, the DSN in the envelope."""
+    key = project_key("my-app")
+    body = envelope(python_event())
+    header, _, rest = body.partition(b"\n")
+    header = json.dumps({**json.loads(header), "dsn": key.dsn}).encode()
 
-    assert post(browser, envelope(python_event())).status_code == 200
+    response = APIClient().generic(
+        "POST", f"/api/{key.project_id}/envelope/", header + b"\n" + rest, content_type="application/x-sentry-envelope"
+    )
+
+    assert response.status_code == 200
     assert len(stored(api)) == 1
+
+
+def test_an_envelope_carries_one_event(sdk, api):
+    response = post(sdk, envelope(python_event(), python_event(line=43)))
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "An envelope carries at most one event (Sentry's rule); this one has 2."
+    assert stored(api) == []
 
 
 def test_gzip_reports_are_read_by_the_plain_api_too(api):

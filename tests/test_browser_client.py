@@ -12,7 +12,6 @@ from tests.conftest import REPO, RunningTracker
 
 pytestmark = pytest.mark.browser
 
-INGEST_KEY = "0f9d2c4be3a14d7e9b8a6c5d4e3f2a1b"  # hex, as Sentry keys are: the JS SDK refuses a DSN key with a "-"
 SENTRY_BUNDLE = REPO / "tests" / "fixtures" / "sentry_browser" / "sentry-browser.min.js"
 # The shop's script: "Buy" throws on line 2, "Later" rejects a promise on line 6.
 APP_JS = """function total(cart) {
@@ -29,7 +28,7 @@ def readme_snippet(tracker_url, key):
     """The browser snippet exactly as README.md shows it, pointed at this tracker."""
     readme = (REPO / "README.md").read_text()
     snippet = re.search(r"<!-- browser-snippet -->\n```html\n(.*?)```\n<!-- /browser-snippet -->", readme, re.S).group(1)
-    return snippet.replace("https://errors.example.com", tracker_url).replace("your-ingest-key", key)
+    return snippet.replace("https://errors.example.com", tracker_url).replace("your-project-key", key)
 
 
 class Shop:
@@ -60,14 +59,16 @@ class Shop:
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def report_to(self, tracker):
+    def report_to(self, tracker, dsn):
+        """Both pages report with the key of `dsn`, made by `error-tracker createproject`."""
+        key = dsn.split("//", 1)[1].split("@", 1)[0]
         sentry = (
             "<script src=/sentry-browser.min.js></script><script>"
-            f'Sentry.init({{dsn: "http://{INGEST_KEY}@127.0.0.1:{tracker.port}/5", environment: "prod"}});</script>'
+            f'Sentry.init({{dsn: "{dsn}", environment: "prod"}});</script>'
         )
         body = "<body><button id=buy>Buy</button><button id=later>Later</button><script src=/app.js></script></body>"
         self.pages = {
-            "/": f"<!doctype html><html><head>{readme_snippet(tracker.url, INGEST_KEY)}</head>{body}</html>",
+            "/": f"<!doctype html><html><head>{readme_snippet(tracker.url, key)}</head>{body}</html>",
             "/sentry": f"<!doctype html><html><head>{sentry}</head>{body}</html>",
         }
 
@@ -85,10 +86,13 @@ def shops():
     second.close()
 
 
-def start_tracker(tmp_path, shops, allowed_origins):
-    tracker = RunningTracker(tmp_path, {"CORS_ALLOWED_ORIGINS": allowed_origins, "INGEST_API_KEYS": INGEST_KEY}).start()
+def start_tracker(tmp_path, shops, allowed_origin):
+    """The tracker, with a project `shop` whose key accepts reports from `allowed_origin`."""
+    tracker = RunningTracker(tmp_path).start()
+    dsn = tracker.createproject("shop", "--origin", allowed_origin)
     for shop in shops:
-        shop.report_to(tracker)
+        shop.report_to(tracker, dsn)
+    tracker.dsn = dsn
     return tracker
 
 
@@ -178,7 +182,7 @@ def test_sentry_browser_sdk_reports_through_its_dsn(page, shops, tracker):
     assert answer.headers["access-control-allow-origin"] == shop.origin
     [detail] = tracker.error_details()
     error, occurrence = detail["error"], detail["occurrences"][0]
-    assert (error["project"], error["environment"], error["exception_type"]) == ("5", "prod", "TypeError")
+    assert (error["project"], error["environment"], error["exception_type"]) == ("shop", "prod", "TypeError")
     assert error["message"] == "Cannot read properties of undefined (reading 'length')"
     assert error["source"] == "browser"
     assert error["culprit"] == {"file": f"{shop.origin}/app.js", "line": 2, "function": "total"}

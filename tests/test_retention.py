@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from errors.jobs import claim_lease
+from maintenance.jobs import claim_lease
 from errors.models import Error, Occurrence
-from errors.retention import purge_resolved
+from maintenance.retention import purge_resolved
 from tests.conftest import RunningTracker
 from tests.factories import python_traceback, report
 

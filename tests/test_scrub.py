@@ -2,7 +2,7 @@
 
 import pytest
 
-from errors.scrub import FILTERED, Scrubber
+from ingest.scrub import FILTERED, Scrubber
 from tests.factories import report
 
 SECRET_NAMES = [

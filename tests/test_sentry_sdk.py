@@ -11,7 +11,6 @@ from tests.conftest import RunningTracker, clean_env
 
 pytestmark = pytest.mark.server
 
-INGEST_KEY = "dsn-public-key"
 
 APP = '''
 import logging, sys
@@ -43,7 +42,8 @@ CHARGE_LINE = APP.splitlines().index("    return 100 / amount") + 1
 
 @pytest.fixture
 def tracker(tmp_path):
-    server = RunningTracker(tmp_path, {"INGEST_API_KEYS": INGEST_KEY, "SENTRY_PROJECTS": "3=shop"}).start()
+    server = RunningTracker(tmp_path).start()
+    server.dsn = server.createproject("shop")
     yield server
     server.stop()
 
@@ -67,9 +67,7 @@ def groups(tracker):
     ids=["brotli", "gzip", "uncompressed"],
 )
 def test_captured_exception_and_logged_errors_arrive_grouped(tmp_path, tracker, experiments):
-    dsn = f"http://{INGEST_KEY}@127.0.0.1:{tracker.port}/3"
-
-    script, result = run_app(tmp_path, dsn, experiments)
+    script, result = run_app(tmp_path, tracker.dsn, experiments)
 
     assert result.returncode == 0, result.stderr
     stored = groups(tracker)
@@ -84,9 +82,7 @@ def test_captured_exception_and_logged_errors_arrive_grouped(tmp_path, tracker, 
 
 
 def test_uncaught_crash_is_reported_before_the_process_exits(tmp_path, tracker):
-    dsn = f"http://{INGEST_KEY}@127.0.0.1:{tracker.port}/3"
-
-    _, result = run_app(tmp_path, dsn, None, "--crash")
+    _, result = run_app(tmp_path, tracker.dsn, None, "--crash")
 
     assert result.returncode == 1
     crash = groups(tracker)["ZeroDivisionError"]
@@ -94,8 +90,9 @@ def test_uncaught_crash_is_reported_before_the_process_exits(tmp_path, tracker):
 
 
 def test_a_wrong_dsn_key_stores_nothing(tmp_path, tracker):
-    _, result = run_app(tmp_path, f"http://not-a-key@127.0.0.1:{tracker.port}/3")
+    number = tracker.dsn.rsplit("/", 1)[1]
+    _, result = run_app(tmp_path, f"http://{'0' * 32}@127.0.0.1:{tracker.port}/{number}")
 
     assert result.returncode == 0
     assert groups(tracker) == {}
-    assert "rejected 401 POST /api/3/envelope/" in tracker.log.read_text()
+    assert f"rejected 401 POST /api/{number}/envelope/" in tracker.log.read_text()

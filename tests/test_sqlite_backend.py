@@ -28,9 +28,11 @@ settings.DATABASES["default"]["ENGINE"] = sys.argv[1]
 settings.DATABASES["default"]["OPTIONS"]["timeout"] = 0
 from django.core.management import call_command
 from django.db import connection, connections
-from errors.ingest import Report, record_error
+from ingest.store import Report, record_error
+from projects.auth import project_settings
 
 call_command("migrate", verbosity=0)
+project = project_settings("p")
 connection.close()
 failures = []
 opening = threading.Lock()
@@ -43,7 +45,7 @@ def write(thread):
         all_open.wait()
         for n in range(50):
             try:
-                record_error(Report(project="p", exception_type=f"Error{n % 5}", message=f"{thread}-{n}"))
+                record_error(Report(project="p", exception_type=f"Error{n % 5}", message=f"{thread}-{n}"), project)
             except Exception as exc:
                 failures.append(str(exc))
     finally:

@@ -1,7 +1,7 @@
 """Stack-trace parsing and the culprit frame (pure functions, no database)."""
 
-from errors.fingerprint import FUNCTION, LINE, compute_fingerprint
-from errors.stacktrace import JAVASCRIPT, PYTHON, UNKNOWN, Frame, parse_stack
+from grouping.fingerprint import FUNCTION, LINE, compute_fingerprint
+from grouping.stacktrace import JAVASCRIPT, PYTHON, UNKNOWN, Frame, parse_stack
 from tests.factories import javascript_stack, python_traceback
 
 

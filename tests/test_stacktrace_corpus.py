@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from errors.stacktrace import JAVASCRIPT, PYTHON, parse_stack
+from grouping.stacktrace import JAVASCRIPT, PYTHON, parse_stack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PYTHON_CASES = json.loads((FIXTURES / "python_tracebacks.json").read_text())

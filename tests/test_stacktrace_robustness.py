@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errors.stacktrace import MAX_FRAMES, parse_stack
+from grouping.stacktrace import MAX_FRAMES, parse_stack
 
 BODY_CAP = 256 * 1024
 

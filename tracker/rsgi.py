@@ -4,7 +4,7 @@ granian's WSGI interface hands the body to a Python thread that blocks until it 
 with no deadline (granian issue #728, closed as won't-fix): a few clients that stop sending
 would hold every thread. Here the body is read by a coroutine, at most MAX_BODY_BYTES of it and
 within BODY_TIMEOUT seconds, and only a complete request takes one of THREADS threads to run
-Django. What was wrong with the body is left for `errors.limits.RequestBodyMiddleware` to answer,
+Django. What was wrong with the body is left for `tracker.limits.RequestBodyMiddleware` to answer,
 so that every refusal has the same shape.
 """
 

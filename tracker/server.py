@@ -42,12 +42,12 @@ def load_application(_target=None):
 class TrackerServer(Server):
     def startup(self, spawn_target, target_loader):
         super().startup(spawn_target, target_loader)
-        from errors import jobs
+        from maintenance import jobs
 
         jobs.start()
 
     def shutdown(self, exit_code=0):
-        from errors import jobs
+        from maintenance import jobs
 
         try:
             super().shutdown(exit_code)

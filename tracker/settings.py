@@ -19,11 +19,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = Reader(os.environ)
 
 API_KEY = env.required("API_KEY")
-# Keys that can only submit reports, so a browser bundle can carry one without exposing the
-# read and resolve API.
-INGEST_API_KEYS = env.string_list("INGEST_API_KEYS")
-if API_KEY in INGEST_API_KEYS:
-    raise ImproperlyConfigured("INGEST_API_KEYS is malformed: it must not contain API_KEY")
+# Replaced by projects and their keys, which are rows: start-up says what to run instead.
+_REPLACED = {
+    "INGEST_API_KEYS": "create a key per project with `error-tracker createproject NAME` (or in the admin)",
+    "SENTRY_PROJECTS": "projects have their own numbers: `error-tracker createproject NAME` prints the DSN",
+    "CORS_ALLOWED_ORIGINS": "name a key's origins with `error-tracker createproject NAME --origin ORIGIN`",
+}
+for _name, _instead in _REPLACED.items():
+    if env.string(_name):
+        raise ImproperlyConfigured(f"{_name} is no longer read: {_instead}")
 
 DEBUG = env.boolean("DEBUG", False)
 HOST = env.string("HOST", "0.0.0.0")
@@ -51,30 +55,16 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES is malformed: {exc}") from exc
 SCRUB_FIELDS = env.string_list("SCRUB_FIELDS")
 
-# Web pages on these origins may POST reports from the browser (django-cors-headers); "*" is any.
-CORS_ALLOWED_ORIGINS = env.string_list("CORS_ALLOWED_ORIGINS")
-CORS_ALLOW_ALL_ORIGINS = CORS_ALLOWED_ORIGINS == ["*"]
-if CORS_ALLOW_ALL_ORIGINS:
-    CORS_ALLOWED_ORIGINS = []
-for _origin in CORS_ALLOWED_ORIGINS:
-    if not re.fullmatch(r"https?://[^/\s*]+", _origin):
-        raise ImproperlyConfigured(
-            f"CORS_ALLOWED_ORIGINS is malformed: {_origin!r} is not an origin like https://app.example.com (or a lone *)"
-        )
+# Web pages may POST reports from the origins their project key names (projects/signals.py,
+# through django-cors-headers); no origin is allowed for every key.
+CORS_ALLOWED_ORIGINS = []
 CORS_URLS_REGEX = r"^/api/(errors|[0-9]+/envelope)/?$"
 CORS_ALLOW_METHODS = ["POST"]
 CORS_ALLOW_HEADERS = ["content-type", "x-api-key", "x-sentry-auth"]
+CORS_EXPOSE_HEADERS = [
+    "Retry-After", "X-Sentry-Rate-Limits", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+]
 CORS_PREFLIGHT_MAX_AGE = 86400
-
-# Sentry SDKs name a project by the number at the end of their DSN; this maps numbers to names.
-SENTRY_PROJECTS = {}
-for _entry in env.string_list("SENTRY_PROJECTS"):
-    _number, _, _name = (part.strip() for part in _entry.partition("="))
-    if not re.fullmatch(r"[0-9]{1,18}", _number) or not 0 < len(_name) <= 100:
-        raise ImproperlyConfigured(
-            f"SENTRY_PROJECTS is malformed: {_entry!r} is not like 1=my-app (a number, then a name of 1-100 characters)"
-        )
-    SENTRY_PROJECTS[str(int(_number))] = _name
 
 FINGERPRINT_STRATEGY = env.choice("FINGERPRINT_STRATEGY", "line", ("line", "function"))
 
@@ -178,17 +168,17 @@ if _CACHE_BACKENDS[CACHES["default"]["BACKEND"]] == "redis":
     CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update({"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1})
 RATELIMIT_USE_CACHE = "default"
-# The client as errors.limits.client_ip sees it (TRUSTED_PROXIES); IPv6 clients count per /64.
-RATELIMIT_IP_META_KEY = "errors.limits.client_ip"
+# The client as tracker.limits.client_ip sees it (TRUSTED_PROXIES); IPv6 clients count per /64.
+RATELIMIT_IP_META_KEY = "tracker.limits.client_ip"
 RATELIMIT_IPV6_MASK = 64
-# django-ratelimit rejects per-process caches outright; errors.checks allows one when there is
+# django-ratelimit rejects per-process caches outright; ingest.checks allows one when there is
 # exactly one process (and CACHE_URL above refuses the dummy cache, which counts nothing).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Django --------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "errors.apps.TrackerAdminConfig",
+    "tracker.admin_site.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -198,15 +188,19 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_ratelimit",
     "corsheaders",
+    "projects",
     "errors",
+    "ingest",
+    "notifications",
+    "maintenance",
 ]
 
 MIDDLEWARE = [
     # First, so that every answer to a browser's report, a 413 or 429 included, is readable by
     # the page; the rate limit counts a request before its body is read.
     "corsheaders.middleware.CorsMiddleware",
-    "errors.limits.RateLimitMiddleware",
-    "errors.limits.RequestBodyMiddleware",
+    "tracker.limits.RateLimitMiddleware",
+    "tracker.limits.RequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,12 +247,12 @@ MAX_ENVELOPE_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["errors.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["errors.auth.KeyAllowsRequest"],
-    "DEFAULT_PARSER_CLASSES": ["errors.parsers.StrictJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["projects.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["projects.auth.KeyAllowsRequest"],
+    "DEFAULT_PARSER_CLASSES": ["ingest.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "errors.negotiation.JSONOnlyNegotiation",
-    "EXCEPTION_HANDLER": "errors.views.api_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tracker.negotiation.JSONOnlyNegotiation",
+    "EXCEPTION_HANDLER": "tracker.views.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -2,21 +2,23 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from errors import views
+from errors import views as errors
+from ingest import views as ingest
+from tracker import views as service
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    path("health", views.HealthView.as_view()),
-    re_path(r"^api/errors/?$", views.ErrorCollectionView.as_view()),
-    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/?$", views.ErrorDetailView.as_view()),
-    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/resolve/?$", views.ResolveView.as_view()),
-    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unresolve/?$", views.UnresolveView.as_view()),
-    re_path(r"^api/projects/?$", views.ProjectListView.as_view()),
-    re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", views.SentryEnvelopeView.as_view()),
+    path("health", service.HealthView.as_view()),
+    re_path(r"^api/errors/?$", ingest.ReportCollectionView.as_view()),
+    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/?$", errors.ErrorDetailView.as_view()),
+    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/resolve/?$", errors.ResolveView.as_view()),
+    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unresolve/?$", errors.UnresolveView.as_view()),
+    re_path(r"^api/projects/?$", errors.ProjectListView.as_view()),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", ingest.SentryEnvelopeView.as_view()),
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "errors.views.bad_request"
-handler403 = "errors.views.permission_denied"
-handler404 = "errors.views.not_found"
-handler500 = "errors.views.server_error"
+handler400 = "tracker.views.bad_request"
+handler403 = "tracker.views.permission_denied"
+handler404 = "tracker.views.not_found"
+handler500 = "tracker.views.server_error"

@@ -1,6 +1,7 @@
 """The admin site, with login attempts limited per client IP."""
 
 from django.contrib import admin
+from django.contrib.admin import apps as admin_apps
 from django.template.response import TemplateResponse
 
 from .limits import count_request
@@ -26,3 +27,10 @@ class TrackerAdminSite(admin.AdminSite):
             response["Retry-After"] = str(retry_after)
             return response
         return super().login(request, extra_context)
+
+
+class TrackerAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with this site; named in INSTALLED_APPS."""
+
+    default = False
+    default_site = "tracker.admin_site.TrackerAdminSite"

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from . import alerts
-from .models import JobLease
-from .retention import purge_resolved
+from errors.models import AlertBudget, JobLease, NewGroupBudget
+from notifications import alerts
+
+from .retention import purge_projects
 
 logger = logging.getLogger("errors.jobs")
 
@@ -32,7 +33,15 @@ def claim_lease(name, interval, now=None):
 
 def run_retention_if_due(now=None):
     if claim_lease("retention", RETENTION_INTERVAL, now):
-        purge_resolved(settings.RETENTION_DAYS)
+        purge_projects()
+        forget_old_budgets(now or timezone.now())
+
+
+def forget_old_budgets(now):
+    """Hourly counters (new groups, alert emails) are needed for the current hour only."""
+    hour_ago = now - timedelta(hours=1)
+    NewGroupBudget.objects.filter(window_start__lt=hour_ago).delete()
+    AlertBudget.objects.filter(window__lt=hour_ago).delete()
 
 
 class BackgroundJobs(threading.Thread):

@@ -1,7 +1,7 @@
 """Who gets told about what, and flood control. The only module that calls Postmark.
 
 Alerts are rows written in the ingest transaction (see Alert); the background worker
-(errors/jobs.py) claims due rows one at a time and sends them, outside any transaction.
+(maintenance/jobs.py) claims due rows one at a time and sends them, outside any transaction.
 """
 
 import logging
@@ -15,7 +15,8 @@ from django.utils import timezone
 from postmarker.core import PostmarkClient
 from postmarker.exceptions import ClientError
 
-from .models import Alert, AlertBudget, Error
+from errors.models import Alert, AlertBudget, Error
+from projects.models import Project
 
 logger = logging.getLogger("errors.alerts")
 
@@ -24,7 +25,7 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 SUBJECT_MAX = 150
 TRACEBACK_TAIL_LINES = 15
 
-ALERT_SETTINGS = ("POSTMARK_API_TOKEN", "POSTMARK_FROM_EMAIL", "ALERT_EMAILS")
+ALERT_SETTINGS = ("POSTMARK_API_TOKEN", "POSTMARK_FROM_EMAIL")
 
 
 def missing_alert_settings():
@@ -40,7 +41,9 @@ def describe_alert_configuration():
     missing = missing_alert_settings()
     if missing:
         return f"email alerts off: {', '.join(missing)} not set"
-    return f"email alerts on: to {len(settings.ALERT_EMAILS)} recipient(s)"
+    if not settings.ALERT_EMAILS:
+        return "email alerts on: to the recipients each project names (ALERT_EMAILS not set)"
+    return f"email alerts on: to {len(settings.ALERT_EMAILS)} recipient(s), or those a project names"
 
 
 # --- queueing (inside the ingest transaction) ----------------------------------------------
@@ -54,11 +57,12 @@ def set_worker_wakeup(callback):
     _wake_worker = callback
 
 
-def queue_alert(recorded, environment):
-    """Write an alert for a new or reopened group, if alerts are on for this environment."""
-    if not alerts_enabled():
+def queue_alert(recorded, environment, project):
+    """Write an alert for a new or reopened group, if alerts are on for its project and
+    environment (`project` is projects.auth.ProjectSettings)."""
+    if not alerts_enabled() or not project.alert_recipients:
         return
-    if settings.ALERT_ENVIRONMENTS and environment not in settings.ALERT_ENVIRONMENTS:
+    if project.alert_environments and environment not in project.alert_environments:
         return
     kind = Alert.NEW if recorded.created else Alert.REGRESSION
     Alert.objects.create(error_id=recorded.error_id, kind=kind)
@@ -135,7 +139,7 @@ def _deliver(alert, now):
     )
     _postmark().emails.send(
         From=settings.POSTMARK_FROM_EMAIL,
-        To=settings.ALERT_EMAILS,
+        To=_recipients(alert.error.project),
         Subject=alert_subject(alert),
         TextBody=alert_body(alert, len(suppressed)),
         Tag=f"error-{alert.kind}",
@@ -143,6 +147,11 @@ def _deliver(alert, now):
     Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
     Alert.objects.filter(pk__in=suppressed).update(suppression_reported=True)
     logger.info("alert %s sent: %s for error %s", alert.pk, alert.kind, alert.error_id)
+
+
+def _recipients(project_name):
+    project = Project.objects.filter(name=project_name).first()
+    return project.alert_recipients if project is not None else settings.ALERT_EMAILS
 
 
 def _failed(alert, exc, now):

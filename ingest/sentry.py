@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rest_framework.exceptions import ValidationError
 
-from .serializers import REPORT_FIELDS, validate_report
+from .validation import REPORT_FIELDS, validate_report
 
 JAVASCRIPT_PLATFORMS = ("javascript", "node")
 
@@ -19,6 +19,7 @@ JAVASCRIPT_PLATFORMS = ("javascript", "node")
 class Envelope:
     event_id: str | None
     events: list
+    dsn: str | None = None
 
 
 def parse_envelope(body, loads):
@@ -50,8 +51,8 @@ def parse_envelope(body, loads):
             if not isinstance(event, dict):
                 raise ValueError("an event item is not a JSON object")
             events.append(event)
-    event_id = header.get("event_id")
-    return Envelope(event_id if isinstance(event_id, str) else None, events)
+    event_id, dsn = header.get("event_id"), header.get("dsn")
+    return Envelope(event_id if isinstance(event_id, str) else None, events, dsn if isinstance(dsn, str) else None)
 
 
 def report_fields(event, project):

@@ -9,18 +9,22 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .alerts import queue_alert
-from .fingerprint import compute_fingerprint
-from .models import OCCURRENCES_KEPT
+from errors.models import OCCURRENCES_KEPT
+from grouping.fingerprint import compute_fingerprint, overflow_fingerprint
+from grouping.stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
+from notifications.alerts import queue_alert
+
 from .scrub import Scrubber
-from .stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
 
 logger = logging.getLogger("errors.ingest")
+
+OVERFLOW_TYPE = "Overflow"
+OVERFLOW_SOURCE = "overflow"
 
 
 @dataclass(frozen=True)
 class Report:
-    """A validated report, as serializers.validate_report produces it."""
+    """A validated report, as validation.validate_report produces it."""
 
     project: str
     exception_type: str
@@ -63,15 +67,17 @@ class Grouping:
     strategy: str
 
 
-def group_report(report):
+def group_report(report, strategy):
     stack = parse_stack(report.traceback)
-    strategy = settings.FINGERPRINT_STRATEGY
     culprit = stack.culprit
     return Grouping(stack, culprit, compute_fingerprint(report.project, report.exception_type, culprit, strategy), strategy)
 
 
-def record_error(report):
+def record_error(report, project):
     """Count `report` into its group, creating or reopening the group, in one transaction.
+
+    `project` (projects.auth.ProjectSettings) is the report's project: its fingerprint strategy
+    and its cap on new groups an hour, past which new fingerprints count into one overflow group.
 
     Secrets in the request context are filtered first: nothing below stores or logs them.
     Everything but the SQL is prepared before the transaction, which on SQLite holds the one
@@ -79,7 +85,7 @@ def record_error(report):
     """
     started = time.perf_counter()
     scrubber = Scrubber(settings.SCRUB_FIELDS)
-    grouping = group_report(report)
+    grouping = group_report(report, project.strategy)
     culprit = grouping.culprit
     group = {
         "fingerprint": grouping.fingerprint,
@@ -105,10 +111,10 @@ def record_error(report):
     with transaction.atomic():
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            recorded = _count_into_group(cursor, group, now)
+            recorded = _count_into_group(cursor, group, project, now)
             _store_occurrence(cursor, recorded, occurrence, now)
         if recorded.created or recorded.reopened:
-            queue_alert(recorded, report.environment)
+            queue_alert(recorded, report.environment, project)
     logger.info(
         "report project=%s status=%s fingerprint=%s count=%d ms=%.1f",
         report.project,
@@ -147,7 +153,46 @@ _TRIM_OCCURRENCES = (
 )
 
 
-def _count_into_group(cursor, group, now):
+_TAKE_NEW_GROUP = (
+    "INSERT INTO new_group_budget (project_id, window_start, used) VALUES (%s, %s, 1) "
+    "ON CONFLICT (project_id, window_start) DO UPDATE SET used = new_group_budget.used + 1 "
+    "WHERE new_group_budget.used < %s RETURNING used"
+)
+
+
+def _previous_state(cursor, fingerprint):
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    cursor.execute(f"SELECT resolved FROM errors WHERE fingerprint = %s{lock}", [fingerprint])
+    return cursor.fetchone()
+
+
+def _may_open_group(cursor, project, now):
+    """Take one of this clock hour's new groups for the project: one conditional upsert, so
+    concurrent reports in any process or instance cannot together pass the cap."""
+    window = now.replace(minute=0, second=0, microsecond=0)
+    cursor.execute(_TAKE_NEW_GROUP, [project.id, connection.ops.adapt_datetimefield_value(window), project.new_groups_per_hour])
+    return cursor.fetchone() is not None
+
+
+def overflow_group(group, project):
+    """Where a project's reports of new fingerprints go past its hourly cap: counted, not lost."""
+    return {
+        **group,
+        "fingerprint": overflow_fingerprint(project.name),
+        "exception_type": OVERFLOW_TYPE,
+        "message": (
+            f"Reports of new kinds of errors past this project's limit of {project.new_groups_per_hour} "
+            "new groups an hour are counted here; each occurrence keeps the report's own message."
+        ),
+        "traceback": "",
+        "source": OVERFLOW_SOURCE,
+        "culprit_file": "",
+        "culprit_line": None,
+        "culprit_function": "",
+    }
+
+
+def _count_into_group(cursor, group, project, now):
     """Create the group or count into it with one upsert; say whether it was resolved before.
 
     The previous `resolved` is read first with the row locked (FOR UPDATE on PostgreSQL; on
@@ -155,9 +200,10 @@ def _count_into_group(cursor, group, now):
     reports reopening a group exactly one sees it resolved. Two reports of a new fingerprint
     meet in ON CONFLICT: one inserts, the other counts into that row.
     """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    cursor.execute(f"SELECT resolved FROM errors WHERE fingerprint = %s{lock}", [group["fingerprint"]])
-    before = cursor.fetchone()
+    before = _previous_state(cursor, group["fingerprint"])
+    if before is None and not _may_open_group(cursor, project, timezone.now()):
+        group = overflow_group(group, project)
+        before = _previous_state(cursor, group["fingerprint"])
     cursor.execute(_UPSERT_GROUP, [*(group[c] for c in _GROUP_COLUMNS), now, now, False])
     error_id, count = cursor.fetchone()
     reopened = before is not None and bool(before[0])

@@ -44,15 +44,15 @@ def _is_trusted(address):
     return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
-def count_request(request, group, rate):
-    """Count this request in `group` for its client; django-ratelimit's usage, or None if the
-    cache is down.
+def count_request(request, group, rate, key="ip"):
+    """Count this request in `group` for `key` (its client IP by default); django-ratelimit's
+    usage, or None if the cache is down.
 
     An unreachable shared cache (Redis) must not take ingestion or the admin down with it, so
     the limit is skipped, with a warning, rather than the request refused.
     """
     try:
-        return get_usage(request, group=group, key="ip", rate=rate, increment=True)
+        return get_usage(request, group=group, key=key, rate=rate, increment=True)
     except (RedisError, OSError) as exc:
         logger.warning("rate limit skipped, cache unreachable: %s", exc)
         return None

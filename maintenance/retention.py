@@ -7,7 +7,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Error, Occurrence
+from django.conf import settings
+
+from errors.models import Error, Occurrence
+from projects.models import Project
 
 logger = logging.getLogger("errors.retention")
 
@@ -20,15 +23,27 @@ class Purged:
     occurrences: int
 
 
-def purge_resolved(days, *, dry_run=False, batch_size=BATCH_SIZE, now=None):
-    """Delete resolved groups whose last report is older than `days`, with their occurrences.
+def purge_projects(*, dry_run=False, now=None):
+    """purge_resolved for every project with its own retention days, then for all other groups
+    with RETENTION_DAYS; the daily job and the command without --days run this."""
+    own = dict(Project.objects.filter(retention_days__isnull=False).values_list("name", "retention_days"))
+    totals = [purge_resolved(days, projects=[name], dry_run=dry_run, now=now) for name, days in own.items()]
+    totals.append(purge_resolved(settings.RETENTION_DAYS, excluding=list(own), dry_run=dry_run, now=now))
+    return Purged(sum(t.groups for t in totals), sum(t.occurrences for t in totals))
+
+
+def purge_resolved(days, *, projects=None, excluding=(), dry_run=False, batch_size=BATCH_SIZE, now=None):
+    """Delete resolved groups whose last report is older than `days`, with their occurrences
+    (of `projects` only, or of all but `excluding`).
 
     Each batch is its own short transaction, so SQLite writers (ingestion) wait at most one
     batch. The delete re-checks `resolved` and `last_seen` under the write lock, so a group
     reopened by a report meanwhile is kept. Unresolved groups are never touched.
     """
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    expired = Error.objects.filter(resolved=True, last_seen__lt=cutoff)
+    expired = Error.objects.filter(resolved=True, last_seen__lt=cutoff).exclude(project__in=excluding)
+    if projects is not None:
+        expired = expired.filter(project__in=projects)
     if dry_run:
         return Purged(expired.count(), Occurrence.objects.filter(error__in=expired).count())
     groups = occurrences = 0

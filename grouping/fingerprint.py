@@ -23,3 +23,9 @@ def compute_fingerprint(project, exception_type, culprit, strategy=LINE):
             position = "" if culprit.line is None else str(culprit.line)
     key = f"{project}:{exception_type}:{file}:{position}"
     return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def overflow_fingerprint(project):
+    """The one group a project's new fingerprints count into past its hourly cap; no report's
+    `project:type:file:line` can produce this key."""
+    return hashlib.md5(f"{project}\x00overflow".encode("utf-8"), usedforsecurity=False).hexdigest()

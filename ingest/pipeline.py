@@ -1,0 +1,49 @@
+"""From a request's report to a stored one: whose project it is, whether it may be sent, then
+the one write path (store.record_error: scrub, group, store)."""
+
+from rest_framework.exceptions import PermissionDenied
+
+from django.conf import settings
+
+from projects.auth import project_settings
+from projects.models import Project
+
+from .quotas import admit_event
+from .store import Report, group_report, record_error
+from .validation import validate_report
+
+
+def report_for(caller, data):
+    """The validated Report a caller sent: a project key's report is its own project's."""
+    grant = caller.grant
+    if grant is not None and isinstance(data, dict):
+        sent = data.get("project")
+        if sent in (None, ""):
+            data = {**data, "project": grant.project.name}
+        elif sent != grant.project.name:
+            raise PermissionDenied("This key can only submit reports to its own project.")
+    return Report(**validate_report(data))
+
+
+def check_origin(request, caller):
+    """A page may report with a key only from the origins that key names."""
+    origin = request.headers.get("Origin")
+    if origin and caller.grant is not None and not caller.grant.allows_origin(origin):
+        raise PermissionDenied(f"This key does not accept reports from {origin}.")
+
+
+def accept(request, caller, report):
+    """Count the report against its quotas and record it; returns store.Recorded."""
+    project = caller.grant.project if caller.grant is not None else project_settings(report.project)
+    admit_event(request, project, caller.grant)
+    return record_error(report, project)
+
+
+def preview(caller, report):
+    """How the report would be grouped, writing nothing (POST /api/errors?dry_run=1)."""
+    if caller.grant is not None:
+        strategy = caller.grant.project.strategy
+    else:
+        project = Project.objects.filter(name=report.project).first()
+        strategy = project.strategy if project is not None else settings.FINGERPRINT_STRATEGY
+    return group_report(report, strategy)

@@ -1,0 +1,226 @@
+"""Who is calling the API: the master API_KEY, or one project's key, and what each may do.
+
+Project keys are looked up once every KEY_CACHE_SECONDS per process, not once per report; a key
+deactivated or deleted in the admin stops working within that time.
+"""
+
+import hmac
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
+
+from .models import Project, ProjectKey
+
+HEADER = "X-API-Key"
+KEY_CACHE_SECONDS = 5
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """What ingestion needs to know of a project, cached with its keys."""
+
+    id: int
+    name: str
+    events_per_minute: int
+    new_groups_per_hour: int
+    strategy: str
+    alert_recipients: tuple
+    alert_environments: tuple
+
+    @classmethod
+    def of(cls, project):
+        return cls(
+            project.pk, project.name, project.events_per_minute, project.new_groups_per_hour, project.strategy,
+            tuple(project.alert_recipients), tuple(project.alerting_environments),
+        )
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """An active project key: it may write its own project, from its origins, within its limit."""
+
+    key_id: int
+    public_key: str
+    project: ProjectSettings
+    origins: tuple
+    events_per_minute: int | None
+
+    def allows_origin(self, origin):
+        return "*" in self.origins or origin in self.origins
+
+
+class Caller:
+    """The authenticated caller: `grant` is None for the master key."""
+
+    is_authenticated = True
+
+    def __init__(self, grant=None):
+        self.grant = grant
+
+    @property
+    def is_master(self):
+        return self.grant is None
+
+
+class _TimedCache:
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.entries = {}
+
+    def get(self, key, load):
+        """The cached value, or `load()`'s; None is not remembered, so a new key works at once."""
+        now = time.monotonic()
+        with self.lock:
+            hit = self.entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if value is not None:
+            with self.lock:
+                self.entries[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+_grants = _TimedCache(KEY_CACHE_SECONDS)
+_projects = _TimedCache(KEY_CACHE_SECONDS)
+
+
+def forget_cached_keys():
+    """For this process, at once: after the admin or a command changed keys or projects."""
+    _grants.clear()
+    _projects.clear()
+
+
+def grant_for(public_key):
+    """The KeyGrant of an active key, or None (unknown and deactivated keys alike)."""
+    if not public_key or len(public_key) != 32:
+        return None
+    return _grants.get(public_key, lambda: _load_grant(public_key))
+
+
+def _load_grant(public_key):
+    key = ProjectKey.objects.select_related("project").filter(public_key=public_key, is_active=True).first()
+    if key is None:
+        return None
+    now = timezone.now()
+    # At most one write a minute per key, whatever the traffic.
+    ProjectKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION), pk=key.pk).update(
+        last_used_at=now
+    )
+    return KeyGrant(key.pk, key.public_key, ProjectSettings.of(key.project), tuple(key.origins), key.events_per_minute)
+
+
+def project_settings(name):
+    """The project named `name`, created on its first report (the master key's path)."""
+
+    def load():
+        project = Project.objects.filter(name=name).first()
+        if project is None:
+            project, _created = Project.objects.get_or_create(name=name)
+        return ProjectSettings.of(project)
+
+    return _projects.get(name, load)
+
+
+def all_allowed_origins():
+    """Every origin some active key accepts reports from (for CORS preflights, which carry no key)."""
+
+    def load():
+        origins = set()
+        for text in ProjectKey.objects.filter(is_active=True).exclude(allowed_origins="").values_list(
+            "allowed_origins", flat=True
+        ):
+            origins.update(part.strip() for part in text.split(",") if part.strip())
+        return frozenset(origins)
+
+    return _grants.get("*origins*", load)
+
+
+def _is_master(supplied):
+    return hmac.compare_digest(supplied.encode(), settings.API_KEY.encode())
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """X-API-Key: the master key, or a project key (which may only submit reports)."""
+
+    missing = f"Missing {HEADER} header."
+    invalid = "Invalid API key."
+
+    def supplied_key(self, request):
+        return request.headers.get(HEADER)
+
+    def authenticate(self, request):
+        supplied = self.supplied_key(request)
+        if supplied is None:
+            raise AuthenticationFailed(self.missing)
+        if _is_master(supplied):
+            return Caller(), None
+        grant = grant_for(supplied)
+        if grant is None:
+            raise AuthenticationFailed(self.invalid)
+        return Caller(grant), None
+
+    def authenticate_header(self, request):
+        # A value here makes DRF answer 401 rather than 403.
+        return HEADER
+
+
+class SentryKeyAuthentication(ApiKeyAuthentication):
+    """The key of a Sentry DSN, for the project in the path: from X-Sentry-Auth, the sentry_key
+    parameter (browser SDKs), or the envelope header's `dsn` (as tunnels forward envelopes).
+
+    The master key is not a DSN key: DSNs are public. A key of another project, an unknown
+    project, a deactivated key and an unknown key all get the same answer, so that nobody can
+    learn which projects exist.
+    """
+
+    missing = "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."
+    invalid = "Invalid DSN key for this project."
+
+    def supplied_key(self, request):
+        header = request.headers.get("X-Sentry-Auth", "")
+        for part in header.removeprefix("Sentry ").split(","):
+            name, _, value = part.strip().partition("=")
+            if name == "sentry_key":
+                return value
+        if "sentry_key" in request.query_params:
+            return request.query_params["sentry_key"]
+        dsn = getattr(request.data, "dsn", None)
+        return urlsplit(dsn).username if dsn else None
+
+    def authenticate(self, request):
+        supplied = self.supplied_key(request)
+        if supplied is None:
+            raise AuthenticationFailed(self.missing)
+        grant = grant_for(supplied)
+        project_id = request.parser_context["kwargs"].get("project_id")
+        if grant is None or str(grant.project.id) != str(int(project_id)):
+            raise AuthenticationFailed(self.invalid)
+        return Caller(grant), None
+
+
+class KeyAllowsRequest(BasePermission):
+    """The master key may do anything; a project key only what the view lists in `ingest_methods`."""
+
+    message = "This key can only submit reports (POST /api/errors and its project's envelope route)."
+
+    def has_permission(self, request, view):
+        caller = request.user
+        if caller is None:
+            return False
+        return caller.is_master or request.method in getattr(view, "ingest_methods", ())

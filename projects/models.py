@@ -1,0 +1,113 @@
+"""Projects and the keys that may write into them (their DSNs)."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+
+FINGERPRINT_STRATEGIES = [("line", "line (file and line)"), ("function", "function (file and function)")]
+
+
+def new_public_key():
+    """32 hex characters: Sentry's JavaScript SDK accepts only [a-z0-9_] in a DSN's key."""
+    return secrets.token_hex(16)
+
+
+class Project(models.Model):
+    """A project: the spec's `project` string, with the number its DSNs carry and its settings.
+
+    A setting left empty falls back to the service-wide variable of the same meaning.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    events_per_minute = models.PositiveIntegerField(
+        default=10_000, help_text="Reports accepted per minute for this project, over all its keys."
+    )
+    new_groups_per_hour = models.PositiveIntegerField(
+        default=1_000,
+        help_text="New groups per hour; reports of further new fingerprints are counted into one overflow group.",
+    )
+    fingerprint_strategy = models.CharField(max_length=20, choices=FINGERPRINT_STRATEGIES, blank=True, default="")
+    retention_days = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: RETENTION_DAYS.")
+    alert_emails = models.TextField(blank=True, default="", help_text="Comma-separated; empty: ALERT_EMAILS.")
+    alert_environments = models.TextField(
+        blank=True, default="", help_text="Comma-separated; empty: ALERT_ENVIRONMENTS (all when that is empty too)."
+    )
+
+    class Meta:
+        db_table = "projects"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def strategy(self):
+        return self.fingerprint_strategy or settings.FINGERPRINT_STRATEGY
+
+    @property
+    def alert_recipients(self):
+        return _split(self.alert_emails) or settings.ALERT_EMAILS
+
+    @property
+    def alerting_environments(self):
+        return _split(self.alert_environments) or settings.ALERT_ENVIRONMENTS
+
+    @property
+    def days_kept(self):
+        return self.retention_days or settings.RETENTION_DAYS
+
+
+def unique_slug(name):
+    base = slugify(name)[:90] or "project"
+    slug, n = base, 1
+    while Project.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _split(text):
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class ProjectKey(models.Model):
+    """A key that may submit reports to its project only: the public part of a DSN."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="keys")
+    public_key = models.CharField(max_length=32, unique=True, default=new_public_key, editable=False)
+    label = models.CharField(max_length=100, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    allowed_origins = models.TextField(
+        blank=True, default="", help_text="Comma-separated origins whose pages may report with this key, or *."
+    )
+    events_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Reports accepted per minute with this key; empty: the project's quota only."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "project_keys"
+        ordering = ["project", "id"]
+
+    def __str__(self):
+        return f"{self.project.name}: {self.label or self.public_key[:8]}"
+
+    @property
+    def origins(self):
+        return _split(self.allowed_origins)
+
+    @property
+    def dsn(self):
+        scheme, _, host = settings.PUBLIC_URL.partition("://")
+        return f"{scheme}://{self.public_key}@{host}/{self.project_id}"
