@@ -51,6 +51,7 @@ def test_report_from_an_allowed_origin_is_stored_and_readable_by_the_page(page_o
 
     assert response.status_code == 201
     assert response["Access-Control-Allow-Origin"] == APP
+    assert {"Retry-After", "X-Sentry-Rate-Limits"} <= set(response["Access-Control-Expose-Headers"].split(", "))
     assert api.get("/api/errors").json()["total"] == 1
 
 

@@ -9,17 +9,18 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from maintenance.jobs import claim_lease
 from errors.models import Error, Occurrence
+from maintenance.jobs import claim_lease
 from maintenance.retention import purge_resolved
 from tests.conftest import RunningTracker
 from tests.factories import python_traceback, report
 
 
-def make_group(api, line, *, resolved, age_days, reports=1):
-    error_id = api.post("/api/errors", report(traceback=python_traceback(line=line)), format="json").json()["id"]
+def make_group(api, line, *, resolved, age_days, reports=1, project="my-app"):
+    body = report(project=project, traceback=python_traceback(line=line))
+    error_id = api.post("/api/errors", body, format="json").json()["id"]
     for _ in range(reports - 1):
-        api.post("/api/errors", report(traceback=python_traceback(line=line)), format="json")
+        api.post("/api/errors", body, format="json")
     if resolved:
         api.post(f"/api/errors/{error_id}/resolve")
     Error.objects.filter(pk=error_id).update(last_seen=timezone.now() - timedelta(days=age_days))
@@ -58,6 +59,25 @@ def test_retention_days_setting_is_the_default(api, settings):
     make_group(api, 1, resolved=True, age_days=6)
 
     assert "Deleted 1 resolved" in purge()
+
+
+def test_a_project_may_keep_its_resolved_errors_longer_or_shorter(api):
+    from projects.models import Project
+
+    kept_long = make_group(api, 1, resolved=True, age_days=100, project="audit")
+    gone_early = make_group(api, 2, resolved=True, age_days=10, project="noisy")
+    default = make_group(api, 3, resolved=True, age_days=100, project="shop")
+    Project.objects.filter(name="audit").update(retention_days=365)
+    Project.objects.filter(name="noisy").update(retention_days=7)
+
+    output = purge()
+
+    assert output == (
+        "Deleted 2 resolved error group(s) and 2 occurrence(s) last seen more than 90 day(s) ago "
+        "(2 project(s) with days of their own)."
+    )
+    assert set(Error.objects.values_list("pk", flat=True)) == {kept_long}
+    assert not Error.objects.filter(pk__in=[gone_early, default]).exists()
 
 
 def test_purge_works_in_batches(api):

@@ -211,3 +211,26 @@ def test_postgres_restart_answers_503_then_recovers_without_restart(tmp_path, po
     acknowledged = statuses[200] + statuses[201] + 1
     total = sum(stored(postgres_url).values())
     assert acknowledged <= total <= acknowledged + statuses[503]
+
+
+def test_a_projects_quota_holds_exactly_across_two_instances(two_instances, postgres_url):
+    first, second = two_instances
+    dsn = first.createproject("shop", "--rate-limit", "30")
+    key = dsn.split("//", 1)[1].split("@", 1)[0]
+    fresh_window(first.session(), f"{first.url}/api/projects")  # the quota's minute has just begun
+
+    def send(n):
+        target = (first, second)[n % 2]
+        return requests.post(
+            f"{target.url}/api/errors", json={**report(project="shop"), "user_id": f"u{n}"},
+            headers={"X-API-Key": key}, timeout=10,
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(50)))
+
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses[429] == 20 and statuses[200] + statuses[201] == 30
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.headers["X-Sentry-Rate-Limits"] == f"{refused.headers['Retry-After']}::key"
+    assert sum(stored(postgres_url).values()) == 30

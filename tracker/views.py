@@ -63,6 +63,8 @@ def api_exception_handler(exc, context):
         return Response({"detail": "Invalid request: see fields.", "fields": fields}, status=status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
     if response is not None:
+        for header, value in getattr(exc, "extra_headers", {}).items():  # e.g. X-Sentry-Rate-Limits
+            response[header] = value
         request = context["request"]
         reason = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         logger.info("rejected %s %s %s from %s: %s", response.status_code, request.method, request.path, client_ip(request), reason)
