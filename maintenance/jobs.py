@@ -1,7 +1,8 @@
 """The service's background work: alert sending and the daily retention purge.
 
-One thread per server process. Alert rows are claimed one by one and the retention run by a
-lease row, so any number of processes and instances can run this thread side by side.
+One thread in each instance's main server process (tracker/server.py). Alert rows are claimed
+one by one and the retention run by a lease row, so any number of instances can run this
+thread side by side. It polls every POLL_SECONDS: an alert goes out within about that long.
 """
 
 import logging
@@ -52,7 +53,6 @@ class BackgroundJobs(threading.Thread):
         self.started_at = time.monotonic()
 
     def run(self):
-        alerts.set_worker_wakeup(self.wake.set)
         while not self.stopping.is_set():
             self.wake.wait(POLL_SECONDS)
             self.wake.clear()

@@ -8,7 +8,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -48,14 +47,6 @@ def describe_alert_configuration():
 
 # --- queueing (inside the ingest transaction) ----------------------------------------------
 
-_wake_worker = None
-
-
-def set_worker_wakeup(callback):
-    """Let the background worker be woken as soon as a new alert commits."""
-    global _wake_worker
-    _wake_worker = callback
-
 
 def queue_alert(recorded, environment, project):
     """Write an alert for a new or reopened group, if alerts are on for its project and
@@ -66,8 +57,6 @@ def queue_alert(recorded, environment, project):
         return
     kind = Alert.NEW if recorded.created else Alert.REGRESSION
     Alert.objects.create(error_id=recorded.error_id, kind=kind)
-    if _wake_worker is not None:
-        transaction.on_commit(_wake_worker)
 
 
 # --- sending (background worker, no transaction open) --------------------------------------
@@ -134,18 +123,18 @@ def _deliver(alert, now):
         Alert.objects.filter(pk=alert.pk).update(status=Alert.SUPPRESSED)
         logger.info("alert %s suppressed: %d emails already sent this hour", alert.pk, settings.ALERT_MAX_PER_HOUR)
         return
-    suppressed = list(
-        Alert.objects.filter(status=Alert.SUPPRESSED, suppression_reported=False).values_list("pk", flat=True)
+    # Claimed with one conditional UPDATE, so of two workers sending at once only one reports them.
+    suppressed = Alert.objects.filter(status=Alert.SUPPRESSED, suppression_reported=False).update(
+        suppression_reported=True
     )
     _postmark().emails.send(
         From=settings.POSTMARK_FROM_EMAIL,
         To=_recipients(alert.error.project),
         Subject=alert_subject(alert),
-        TextBody=alert_body(alert, len(suppressed)),
+        TextBody=alert_body(alert, suppressed),
         Tag=f"error-{alert.kind}",
     )
     Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
-    Alert.objects.filter(pk__in=suppressed).update(suppression_reported=True)
     logger.info("alert %s sent: %s for error %s", alert.pk, alert.kind, alert.error_id)
 
 

@@ -36,6 +36,13 @@ class ProjectAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ProjectKeyInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Groups refer to their project by name: renaming would cut them off from it.
+        return [*self.readonly_fields, "name"] if obj is not None else self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not form.instance.keys.exists():

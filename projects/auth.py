@@ -5,6 +5,7 @@ deactivated or deleted in the admin stops working within that time.
 """
 
 import hmac
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -12,13 +13,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
-from .models import Project, ProjectKey
+from .models import Project, ProjectKey, split_list, unique_slug
 
 HEADER = "X-API-Key"
 KEY_CACHE_SECONDS = 5
@@ -131,7 +133,13 @@ def project_settings(name):
     def load():
         project = Project.objects.filter(name=name).first()
         if project is None:
-            project, _created = Project.objects.get_or_create(name=name)
+            try:
+                project, _created = Project.objects.get_or_create(name=name)
+            except IntegrityError:
+                # Another name took the same slug at the same moment ("My App", "my-app").
+                project = Project.objects.filter(name=name).first() or Project.objects.create(
+                    name=name, slug=f"{unique_slug(name)[:80]}-{secrets.token_hex(3)}"
+                )
         return ProjectSettings.of(project)
 
     return _projects.get(name, load)
@@ -145,7 +153,7 @@ def all_allowed_origins():
         for text in ProjectKey.objects.filter(is_active=True).exclude(allowed_origins="").values_list(
             "allowed_origins", flat=True
         ):
-            origins.update(part.strip() for part in text.split(",") if part.strip())
+            origins.update(split_list(text))
         return frozenset(origins)
 
     return _grants.get("*origins*", load)
@@ -201,7 +209,10 @@ class SentryKeyAuthentication(ApiKeyAuthentication):
         if "sentry_key" in request.query_params:
             return request.query_params["sentry_key"]
         dsn = getattr(request.data, "dsn", None)
-        return urlsplit(dsn).username if dsn else None
+        try:
+            return urlsplit(dsn).username if dsn else None
+        except ValueError:  # not a URL at all
+            return None
 
     def authenticate(self, request):
         supplied = self.supplied_key(request)

@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
@@ -21,14 +22,19 @@ class Project(models.Model):
     A setting left empty falls back to the service-wide variable of the same meaning.
     """
 
-    name = models.CharField(max_length=100, unique=True)
+    # No ':': the fingerprint key is `project:type:file:line`, and a ':' in a name would let a
+    # report of one project spell another's key.
+    name = models.CharField(
+        max_length=100, unique=True, validators=[RegexValidator(r"^[^:]+$", "A project name may not contain ':'.")]
+    )
     slug = models.SlugField(max_length=100, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     events_per_minute = models.PositiveIntegerField(
-        default=10_000, help_text="Reports accepted per minute for this project, over all its keys."
+        default=10_000, validators=[MinValueValidator(1)],
+        help_text="Reports accepted per minute for this project, over all its keys.",
     )
     new_groups_per_hour = models.PositiveIntegerField(
-        default=1_000,
+        default=1_000, validators=[MinValueValidator(1)],
         help_text="New groups per hour; reports of further new fingerprints are counted into one overflow group.",
     )
     fingerprint_strategy = models.CharField(max_length=20, choices=FINGERPRINT_STRATEGIES, blank=True, default="")
@@ -56,11 +62,11 @@ class Project(models.Model):
 
     @property
     def alert_recipients(self):
-        return _split(self.alert_emails) or settings.ALERT_EMAILS
+        return split_list(self.alert_emails) or settings.ALERT_EMAILS
 
     @property
     def alerting_environments(self):
-        return _split(self.alert_environments) or settings.ALERT_ENVIRONMENTS
+        return split_list(self.alert_environments) or settings.ALERT_ENVIRONMENTS
 
     @property
     def days_kept(self):
@@ -76,7 +82,7 @@ def unique_slug(name):
     return slug
 
 
-def _split(text):
+def split_list(text):
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -91,7 +97,8 @@ class ProjectKey(models.Model):
         blank=True, default="", help_text="Comma-separated origins whose pages may report with this key, or *."
     )
     events_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Reports accepted per minute with this key; empty: the project's quota only."
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Reports accepted per minute with this key; empty: the project's quota only.",
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -105,7 +112,7 @@ class ProjectKey(models.Model):
 
     @property
     def origins(self):
-        return _split(self.allowed_origins)
+        return split_list(self.allowed_origins)
 
     @property
     def dsn(self):

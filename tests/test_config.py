@@ -36,6 +36,16 @@ def test_a_bad_number_of_seconds_is_refused(value):
         read(HEADER_TIMEOUT=value).number("HEADER_TIMEOUT", 10.0, minimum=0.1)
 
 
+@pytest.mark.parametrize("value, meaning", [("true", True), ("On", True), ("0", False), ("no", False)])
+def test_a_switch_takes_the_usual_spellings(value, meaning):
+    assert read(DEBUG=value).boolean("DEBUG") is meaning
+
+
+def test_a_misspelt_switch_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="^DEBUG is malformed: 'ture' is not true or false$"):
+        read(DEBUG="ture").boolean("DEBUG")
+
+
 def test_blank_values_mean_the_default():
     reader = read(PORT="  ", LOG_LEVEL="")
 

@@ -127,6 +127,22 @@ def test_a_long_message_is_cut_not_refused(api):
     assert len(detail["occurrences"][0]["message"]) == 8192
 
 
+def test_a_project_name_with_a_colon_is_refused(api):
+    """`web` plus type `admin:ValueError` would otherwise spell the key of project `web:admin`."""
+    response = api.post("/api/errors", report(project="web:admin"), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"project": ["A project name may not contain ':'."]}
+
+
+def test_an_envelope_whose_dsn_is_not_a_url_is_refused_not_a_500(db):
+    body = b'{"dsn": "http://["}\n{"type": "event"}\n{}\n'
+
+    response = APIClient().generic("POST", "/api/1/envelope/", body, content_type="application/x-sentry-envelope")
+
+    assert response.status_code == 401
+
+
 @pytest.mark.parametrize("route", ["/api/errors", "envelope"])
 def test_an_unknown_project_number_or_key_stores_nothing(db, api, route):
     from projects.models import Project

@@ -215,8 +215,10 @@ def test_postgres_restart_answers_503_then_recovers_without_restart(tmp_path, po
 
 def test_a_projects_quota_holds_exactly_across_two_instances(two_instances, postgres_url):
     first, second = two_instances
-    dsn = first.createproject("shop", "--rate-limit", "30")
+    dsn = first.createproject("shop")
     key = dsn.split("//", 1)[1].split("@", 1)[0]
+    with psycopg.connect(postgres_url) as db:
+        db.execute("UPDATE projects SET events_per_minute = 30 WHERE name = 'shop'")
     fresh_window(first.session(), f"{first.url}/api/projects")  # the quota's minute has just begun
 
     def send(n):
@@ -232,5 +234,5 @@ def test_a_projects_quota_holds_exactly_across_two_instances(two_instances, post
     statuses = Counter(answer.status_code for answer in answers)
     assert statuses[429] == 20 and statuses[200] + statuses[201] == 30
     refused = next(answer for answer in answers if answer.status_code == 429)
-    assert refused.headers["X-Sentry-Rate-Limits"] == f"{refused.headers['Retry-After']}::key"
+    assert refused.headers["X-Sentry-Rate-Limits"] == f"{refused.headers['Retry-After']}::project"
     assert sum(stored(postgres_url).values()) == 30

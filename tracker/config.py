@@ -19,12 +19,6 @@ class Reader:
         value = self.variables.get(name)
         return None if value is None or not value.strip() else value.strip()
 
-    def _cast(self, name, cast, default):
-        try:
-            return self.env(name, cast=cast, default=default)
-        except (ValueError, TypeError) as exc:
-            raise ImproperlyConfigured(f"{name} is malformed: {exc}") from exc
-
     def required(self, name):
         value = self.variables.get(name, "")
         if not value.strip():
@@ -36,7 +30,15 @@ class Reader:
         return default if raw is None else raw
 
     def boolean(self, name, default=False):
-        return default if self._raw(name) is None else self._cast(name, bool, default)
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        spelled = raw.lower()
+        if spelled in ("1", "true", "yes", "on"):
+            return True
+        if spelled in ("0", "false", "no", "off"):
+            return False
+        raise ImproperlyConfigured(f"{name} is malformed: {raw!r} is not true or false")
 
     def integer(self, name, default, *, minimum=None, maximum=None):
         raw = self._raw(name)

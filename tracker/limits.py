@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
-from tracker.rsgi import BODY_PROBLEM, BODY_TIMED_OUT, BODY_TOO_LARGE
+from tracker.rsgi import BODY_INCOMPLETE, BODY_PROBLEM, BODY_TIMED_OUT, BODY_TOO_LARGE
 
 
 logger = logging.getLogger("errors.requests")
@@ -78,7 +78,7 @@ def refuse(request, status, detail, headers=None):
 
 
 class RateLimitMiddleware:
-    """RATE_LIMIT per client IP on every /api/ route, counted before the body is read or the key
+    """RATE_LIMIT per client IP on every /api/ route, counted before the body is parsed or the key
     checked, so floods of big bodies and of bad keys are limited too. Every /api/ answer, the
     refusals included, carries the X-RateLimit-* headers."""
 
@@ -124,4 +124,6 @@ class RequestBodyMiddleware:
         if problem == BODY_TIMED_OUT:
             detail = f"Request body not received within {settings.BODY_TIMEOUT:g} seconds."
             return refuse(request, 408, detail, {"Connection": "close"})
+        if problem == BODY_INCOMPLETE:
+            return refuse(request, 400, "Request body ended before its Content-Length.", {"Connection": "close"})
         return self.get_response(request)

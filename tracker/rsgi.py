@@ -10,27 +10,51 @@ so that every refusal has the same shape.
 
 import asyncio
 import io
+import ipaddress
+import json
 import sys
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 # What the transport found wrong with a body, for RequestBodyMiddleware to answer.
 BODY_PROBLEM = "tracker.body_problem"
 BODY_TOO_LARGE = "too large"
 BODY_TIMED_OUT = "timed out"
+BODY_INCOMPLETE = "incomplete"
+TOO_MANY_UNFINISHED = "too many unfinished"
+# A body still arriving after this long is a slow one, and counts against its client.
+SLOW_BODY_SECONDS = 1.0
 
 
 class RSGIToWSGI:
-    def __init__(self, wsgi_app, *, threads, max_body_bytes, body_timeout):
+    """`unfinished_per_client` bounds the slow bodies (still arriving after SLOW_BODY_SECONDS)
+    one client address may be sending at once: a connection costs granian a permit whether or
+    not its body ever arrives. Addresses in `trusted_proxies` are exempt (behind a proxy, every
+    client has its address)."""
+
+    def __init__(self, wsgi_app, *, threads, max_body_bytes, body_timeout, unfinished_per_client, trusted_proxies=()):
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
+        self.unfinished_per_client = unfinished_per_client
+        self.trusted_proxies = tuple(trusted_proxies)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
+        # Touched only by the event loop's thread, so no lock.
+        self.unfinished = Counter()
 
     async def __rsgi__(self, scope, protocol):
         if scope.proto != "http":
             return
         environ = self._environ(scope)
-        body, problem = await self._read_body(protocol, environ.get("CONTENT_LENGTH"))
+        if "CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ:
+            body, problem = await self._read_body(protocol, environ)
+        else:
+            body, problem = b"", None
+        if problem == TOO_MANY_UNFINISHED:
+            detail = f"Too many unfinished requests from this IP (at most {self.unfinished_per_client} at once)."
+            headers = [("content-type", "application/json"), ("retry-after", "1"), ("connection", "close")]
+            protocol.response_bytes(429, headers, json.dumps({"detail": detail}).encode())
+            return
         if problem:
             environ[BODY_PROBLEM] = problem
         environ["CONTENT_LENGTH"] = str(len(body))
@@ -39,22 +63,61 @@ class RSGIToWSGI:
         status, headers, content = await loop.run_in_executor(self.pool, self._call, environ)
         protocol.response_bytes(status, headers, content)
 
-    async def _read_body(self, protocol, declared):
+    async def _read_body(self, protocol, environ):
+        """(body, problem). A body still arriving after SLOW_BODY_SECONDS counts against its
+        client's unfinished ones from then on; past the client's allowance it is given up."""
+        declared = environ.get("CONTENT_LENGTH")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             return b"", BODY_TOO_LARGE
         if declared == "0":
             return b"", None
-        parts, size = [], 0
+        reading = asyncio.ensure_future(self._collect(protocol, declared))
         try:
-            async with asyncio.timeout(self.body_timeout):
-                async for chunk in protocol:
-                    parts.append(chunk)
-                    size += len(chunk)
-                    if size > self.max_body_bytes:
-                        return b"", BODY_TOO_LARGE
+            done, _ = await asyncio.wait({reading}, timeout=min(SLOW_BODY_SECONDS, self.body_timeout))
+            if done:
+                return reading.result()
+            client = environ["REMOTE_ADDR"]
+            if self._is_trusted_proxy(client):
+                return await self._finish(reading, self.body_timeout - SLOW_BODY_SECONDS)
+            if self.unfinished[client] >= self.unfinished_per_client:
+                return b"", TOO_MANY_UNFINISHED
+            self.unfinished[client] += 1
+            try:
+                return await self._finish(reading, self.body_timeout - SLOW_BODY_SECONDS)
+            finally:
+                self.unfinished[client] -= 1
+                if not self.unfinished[client]:
+                    del self.unfinished[client]
+        finally:
+            reading.cancel()
+
+    @staticmethod
+    async def _finish(reading, seconds):
+        try:
+            return await asyncio.wait_for(asyncio.shield(reading), max(seconds, 0))
         except TimeoutError:
             return b"", BODY_TIMED_OUT
+
+    async def _collect(self, protocol, declared):
+        parts, size = [], 0
+        async for chunk in protocol:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return b"", BODY_TOO_LARGE
+        # granian ends the stream, rather than raising, when the client breaks it off.
+        if declared is not None and size != int(declared):
+            return b"", BODY_INCOMPLETE
         return b"".join(parts), None
+
+    def _is_trusted_proxy(self, address):
+        if not self.trusted_proxies:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
 
     def _call(self, environ):
         """Run the WSGI app in a request thread and collect its whole answer."""
@@ -85,7 +148,7 @@ class RSGIToWSGI:
             "SERVER_NAME": server_name.strip("[]"),
             "SERVER_PORT": server_port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": client_addr.strip("[]"),
+            "REMOTE_ADDR": _plain_address(client_addr.strip("[]")),
             "REMOTE_PORT": client_port,
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scope.scheme,
@@ -98,9 +161,17 @@ class RSGIToWSGI:
             if "_" in name:
                 continue  # `X_Forwarded_For` must not pass for `X-Forwarded-For`
             key = name.upper().replace("-", "_")
-            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                key = f"HTTP_{key}"
-            elif key in environ:
-                continue
-            environ[key] = ",".join(scope.headers.get_all(name))
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[key] = scope.headers.get(name)  # one value, even if the client repeated it
+            else:
+                environ[f"HTTP_{key}"] = ",".join(scope.headers.get_all(name))
         return environ
+
+
+def _plain_address(address):
+    """An IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d; it is a.b.c.d."""
+    try:
+        mapped = getattr(ipaddress.ip_address(address), "ipv4_mapped", None)
+    except ValueError:
+        return address
+    return str(mapped) if mapped else address

@@ -34,6 +34,8 @@ def load_application(_target=None):
         threads=settings.THREADS,
         max_body_bytes=settings.MAX_BODY_BYTES,
         body_timeout=settings.BODY_TIMEOUT,
+        unfinished_per_client=settings.UNFINISHED_REQUESTS_PER_CLIENT,
+        trusted_proxies=settings.TRUSTED_PROXY_NETWORKS,
     )
     gc.freeze()
     return app
@@ -66,6 +68,9 @@ def serve(settings):
         interface=Interfaces.RSGI,
         workers=settings.WORKERS,
         http="1",
+        # Connections each worker serves at once (granian's own default): the bridge keeps any
+        # one client to a few of them.
+        backpressure=1024,
         http1_settings=HTTP1Settings(header_read_timeout=int(settings.HEADER_TIMEOUT * 1000)),
         log_level="warning" if settings.LOG_LEVEL in ("error", "warn", "warning") else "info",
         log_dictconfig=settings.LOGGING,

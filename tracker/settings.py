@@ -38,6 +38,8 @@ THREADS = env.integer("THREADS", 8, minimum=1, maximum=256)
 # A client gets this long to send its request headers, then its body, before it is dropped.
 HEADER_TIMEOUT = env.number("HEADER_TIMEOUT", 10.0, minimum=0.1, maximum=3600)
 BODY_TIMEOUT = env.number("BODY_TIMEOUT", 20.0, minimum=0.1, maximum=3600)
+# Slow requests (body still arriving after a second) one client IP may have at once; more: 429.
+UNFINISHED_REQUESTS_PER_CLIENT = env.integer("UNFINISHED_REQUESTS_PER_CLIENT", 16, minimum=1, maximum=1024)
 # On SIGTERM, in-flight requests get this long to finish before workers are killed.
 SHUTDOWN_TIMEOUT = env.integer("SHUTDOWN_TIMEOUT", 30, minimum=1, maximum=3600)
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["*"])
@@ -151,7 +153,7 @@ def _persistent_secret_key():
 SECRET_KEY = env.string("SECRET_KEY") or _persistent_secret_key()
 
 # The rate-limit counters. The default, one process's memory, is exact for the default single
-# server process; several processes or instances need CACHE_URL=redis://… (errors/checks.py).
+# server process; several processes or instances need CACHE_URL=redis://… (ingest/checks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", "locmemcache://error-tracker")}
 _CACHE_BACKENDS = {
     "django.core.cache.backends.locmem.LocMemCache": "locmemcache",

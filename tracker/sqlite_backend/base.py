@@ -11,11 +11,22 @@ every execute, which for the ingest upsert cost as much as running it.
 """
 
 import functools
+import os
 import threading
 
 from django.db.backends.sqlite3 import base
 
 _write_lock = threading.Lock()
+
+
+def _new_write_lock():
+    """A forked worker starts with its own lock: the parent's background thread may have held
+    this one at the moment of the fork, and no thread in the child could ever release it."""
+    global _write_lock
+    _write_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_write_lock)
 
 
 @functools.lru_cache(maxsize=1024)

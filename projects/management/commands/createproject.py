@@ -5,7 +5,6 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.auth import forget_cached_keys
 from projects.models import Project, ProjectKey
 
 ORIGIN = re.compile(r"https?://[^/\s*]+|\*")
@@ -21,8 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="what the key is for, e.g. web or backend")
 
     def handle(self, *args, name, origin, rate_limit, label, **options):
-        if not 0 < len(name) <= 100:
-            raise CommandError("NAME must be 1 to 100 characters.")
+        if not 0 < len(name) <= 100 or ":" in name:
+            raise CommandError("NAME must be 1 to 100 characters, without ':'.")
         bad = [entry for entry in origin if not ORIGIN.fullmatch(entry)]
         if bad:
             raise CommandError(f"{bad[0]!r} is not an origin like https://app.example.com (or *).")
@@ -32,7 +31,6 @@ class Command(BaseCommand):
         key = ProjectKey.objects.create(
             project=project, label=label, allowed_origins=",".join(origin), events_per_minute=rate_limit
         )
-        forget_cached_keys()
         self.stdout.write(f"{'Created' if created else 'Existing'} project {project.name!r} (number {project.pk})")
         self.stdout.write(f"New key {key.public_key}" + (f" for {', '.join(origin)}" if origin else ""))
         self.stdout.write(key.dsn)
