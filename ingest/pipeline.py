@@ -1,9 +1,8 @@
 """From a request's report to a stored one: whose project it is, whether it may be sent, then
 the one write path (store.record_error: scrub, group, store)."""
 
-from rest_framework.exceptions import PermissionDenied
-
 from django.conf import settings
+from rest_framework.exceptions import PermissionDenied
 
 from projects.auth import project_settings
 from projects.models import Project

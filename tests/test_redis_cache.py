@@ -8,7 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 from django_redis.cache import RedisCache
 
 from tests.conftest import REPO, RunningTracker, clean_env
