@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
 
-from .models import Error, Occurrence
+from .models import Error, GroupEnvironment, Occurrence
 from grouping.stacktrace import PYTHON, parse_stack
 
 MESSAGE_PREVIEW = 90
@@ -39,6 +39,22 @@ class LastSeenFilter(admin.SimpleListFilter):
         now = timezone.now()
         since = now.replace(hour=0, minute=0, second=0, microsecond=0) if days is None else now - timedelta(days=days)
         return queryset.filter(last_seen__gte=since)
+
+
+class EnvironmentFilter(admin.SimpleListFilter):
+    """Every environment a group was seen in, not only its newest report's."""
+
+    title = "environment"
+    parameter_name = "environment"
+
+    def lookups(self, request, model_admin):
+        names = GroupEnvironment.objects.order_by("environment").values_list("environment", flat=True).distinct()
+        return [(name, name) for name in names]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(environments__environment=self.value())
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -92,7 +108,7 @@ class ErrorAdmin(admin.ModelAdmin):
         "last_seen_display", "first_seen", "status",
     ]
     list_display_links = ["exception_type", "message_preview"]
-    list_filter = ["project", "environment", "source", StatusFilter, LastSeenFilter]
+    list_filter = ["project", EnvironmentFilter, "source", StatusFilter, LastSeenFilter]
     search_fields = ["exception_type", "message", "=fingerprint", "culprit_file"]
     ordering = ["-last_seen", "-id"]
     list_per_page = 50

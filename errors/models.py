@@ -104,6 +104,19 @@ class Occurrence(models.Model):
         return json.loads(self.extra) if self.extra else None
 
 
+class GroupEnvironment(models.Model):
+    """An environment a group was seen in: the group shows its newest report's, and is found
+    under every one of these."""
+
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="environments")
+    environment = models.CharField(max_length=50)
+
+    class Meta:
+        db_table = "error_environments"
+        constraints = [models.UniqueConstraint(fields=["error", "environment"], name="error_environment_once")]
+        indexes = [models.Index(fields=["environment", "error"], name="error_environments_env_idx")]
+
+
 class Alert(models.Model):
     """An email to send about a group: written in the ingest transaction, sent by the worker.
 

@@ -11,7 +11,7 @@ def filter_errors(errors, *, project=None, environment=None, resolved=None, sour
     if project is not None:
         errors = errors.filter(project=project)
     if environment is not None:
-        errors = errors.filter(environment=environment)
+        errors = errors.filter(environments__environment=environment)
     if resolved is not None:
         errors = errors.filter(resolved=resolved)
     if source is not None:

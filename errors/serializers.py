@@ -36,8 +36,14 @@ class ErrorSerializer(serializers.ModelSerializer):
 
 
 class ErrorDetailSerializer(ErrorSerializer):
+    environments = serializers.SerializerMethodField()
+
     class Meta(ErrorSerializer.Meta):
-        fields = ErrorSerializer.Meta.fields + ["traceback"]
+        fields = ErrorSerializer.Meta.fields + ["traceback", "environments"]
+
+    def get_environments(self, error):
+        """Every environment the group was seen in (`environment` is the newest report's)."""
+        return sorted(error.environments.values_list("environment", flat=True))
 
 
 class OccurrenceSerializer(serializers.ModelSerializer):

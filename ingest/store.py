@@ -113,6 +113,7 @@ def record_error(report, project):
         with connection.cursor() as cursor:
             recorded = _count_into_group(cursor, group, project, now)
             _store_occurrence(cursor, recorded, occurrence, now)
+            _note_environment(cursor, recorded.error_id, report.environment)
         if recorded.created or recorded.reopened:
             queue_alert(recorded, report.environment, project)
     logger.info(
@@ -216,6 +217,30 @@ def _store_occurrence(cursor, recorded, occurrence, now):
     cursor.execute(_INSERT_OCCURRENCE, [values[c] for c in _OCCURRENCE_COLUMNS])
     if recorded.count > OCCURRENCES_KEPT:
         cursor.execute(_TRIM_OCCURRENCES, [recorded.error_id, recorded.error_id, OCCURRENCES_KEPT - 1])
+
+
+_INSERT_ENVIRONMENT = (
+    "INSERT INTO error_environments (error_id, environment) VALUES (%s, %s) "
+    "ON CONFLICT (error_id, environment) DO NOTHING"
+)
+# (group, environment) pairs this process knows are stored, so the insert runs once per pair
+# rather than once per report; a pair is remembered only once its transaction has committed.
+_known_environments = set()
+KNOWN_ENVIRONMENTS_KEPT = 100_000
+
+
+def _note_environment(cursor, error_id, environment):
+    pair = (error_id, environment)
+    if pair in _known_environments:
+        return
+    cursor.execute(_INSERT_ENVIRONMENT, [error_id, environment])
+
+    def remember():
+        if len(_known_environments) >= KNOWN_ENVIRONMENTS_KEPT:
+            _known_environments.clear()
+        _known_environments.add(pair)
+
+    transaction.on_commit(remember)
 
 
 def _json_or_none(value):

@@ -218,3 +218,14 @@ def test_a_search_of_many_words_uses_the_first_ten_and_says_so(api, admin_client
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
     assert "Search uses the first 10 words" in response.content.decode()
+
+
+def test_the_environment_filter_lists_every_environment_a_group_was_seen_in(api, admin_client):
+    send(api, environment="staging")
+    send(api, environment="production")
+
+    page = admin_client.get(LIST).content.decode()
+
+    assert "?environment=staging" in page and "?environment=production" in page
+    assert admin_client.get(LIST, {"environment": "staging"}).context["cl"].result_count == 1
+    assert admin_client.get(LIST, {"environment": "dev"}).context["cl"].result_count == 0

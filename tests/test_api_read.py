@@ -115,7 +115,7 @@ def test_detail_has_traceback_and_occurrences_newest_first(api):
 
     body = api.get(f"/api/errors/{error_id}").json()
     assert set(body) == {"error", "occurrences"}
-    assert SPEC_LIST_FIELDS | {"traceback", "source", "culprit"} == set(body["error"])
+    assert SPEC_LIST_FIELDS | {"traceback", "source", "culprit", "environments"} == set(body["error"])
     assert body["error"]["traceback"] == python_traceback()
     assert [o["user_id"] for o in body["occurrences"]] == ["second", "first"]
     occurrence = body["occurrences"][0]
@@ -206,3 +206,17 @@ def test_trailing_slash_is_accepted(api):
     assert api.get("/api/errors/").status_code == 200
     assert api.get(f"/api/errors/{error_id}/").status_code == 200
     assert api.get("/api/projects/").status_code == 200
+
+
+def test_a_group_is_found_under_every_environment_it_was_seen_in(api):
+    first = api.post("/api/errors", report(environment="staging"), format="json").json()
+    api.post("/api/errors", report(environment="production"), format="json")
+
+    def listed(environment):
+        return [e["id"] for e in api.get("/api/errors", {"environment": environment}).json()["errors"]]
+
+    assert listed("staging") == [first["id"]] and listed("production") == [first["id"]]
+    assert listed("dev") == []
+    detail = api.get(f"/api/errors/{first['id']}").json()["error"]
+    assert detail["environment"] == "production"  # the group shows its newest report
+    assert detail["environments"] == ["production", "staging"]
