@@ -52,7 +52,6 @@ class KeyGrant:
     """An active project key: it may write its own project, from its origins, within its limit."""
 
     key_id: int
-    public_key: str
     project: ProjectSettings
     origins: tuple
     events_per_minute: int | None
@@ -124,7 +123,7 @@ def _load_grant(public_key):
     ProjectKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION), pk=key.pk).update(
         last_used_at=now
     )
-    return KeyGrant(key.pk, key.public_key, ProjectSettings.of(key.project), tuple(key.origins), key.events_per_minute)
+    return KeyGrant(key.pk, ProjectSettings.of(key.project), tuple(key.origins), key.events_per_minute)
 
 
 def project_settings(name):

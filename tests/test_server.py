@@ -65,7 +65,7 @@ def test_it_refuses_to_start_without_api_key(tmp_path):
         ("WORKERS", "0", "0 is below the minimum of 1"),
         ("ALERT_MAX_PER_HOUR", "-1", "-1 is below the minimum of 1"),
         ("PORT", "70000", "70000 is above the maximum of 65535"),
-        ("HEADER_TIMEOUT", "soon", "'soon' is not a number"),
+        ("HEADER_TIMEOUT", "soon", "'soon' is not a finite number"),
         ("CACHE_URL", "dummycache://", "the rate limit needs locmemcache:// (one process) or redis://"),
     ],
 )

@@ -8,6 +8,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 
+def _finite_float(text):
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
 class Reader:
     def __init__(self, variables):
         self.variables = variables
@@ -41,25 +48,19 @@ class Reader:
         raise ImproperlyConfigured(f"{name} is malformed: {raw!r} is not true or false")
 
     def integer(self, name, default, *, minimum=None, maximum=None):
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name} is malformed: {raw!r} is not a whole number") from None
-        return self._in_range(name, value, minimum, maximum)
+        return self._numeric(name, default, int, "a whole number", minimum, maximum)
 
     def number(self, name, default, *, minimum=None, maximum=None):
+        return self._numeric(name, default, _finite_float, "a finite number", minimum, maximum)
+
+    def _numeric(self, name, default, parse, kind, minimum, maximum):
         raw = self._raw(name)
         if raw is None:
             return default
         try:
-            value = float(raw)
+            value = parse(raw)
         except ValueError:
-            raise ImproperlyConfigured(f"{name} is malformed: {raw!r} is not a number") from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ImproperlyConfigured(f"{name} is malformed: {raw!r} is not a finite number")
+            raise ImproperlyConfigured(f"{name} is malformed: {raw!r} is not {kind}") from None
         return self._in_range(name, value, minimum, maximum)
 
     def choice(self, name, default, choices):
