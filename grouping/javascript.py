@@ -98,11 +98,11 @@ def _js_frame(file, line, column, function):
         line=line,
         column=column,
         function=function.strip(),
-        in_app=_javascript_in_app(file, line),
+        in_app=javascript_in_app(file, line),
     )
 
 
-def _javascript_in_app(file, line):
+def javascript_in_app(file, line):
     if line is None or file in _JS_NOT_IN_APP_FILES:
         return False
     if file.startswith(_JS_EXTENSION_SCHEMES):

@@ -52,11 +52,11 @@ def _python_frame(match):
         file=file,
         line=line_number(match["line"]),
         function=(match["function"] or "").strip(),
-        in_app=_python_in_app(file),
+        in_app=python_in_app(file),
     )
 
 
-def _python_in_app(file):
+def python_in_app(file):
     if file.startswith("<"):  # <frozen importlib._bootstrap>, <string>, <stdin>: no source file
         return False
     if "\\Lib\\" in file:
