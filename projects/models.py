@@ -8,7 +8,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
-FINGERPRINT_STRATEGIES = [("line", "line (file and line)"), ("function", "function (file and function)")]
+FINGERPRINT_STRATEGIES = [
+    ("line", "line (file and line)"),
+    ("function", "function (file and function)"),
+    ("stack", "stack (every app frame's module and function)"),
+]
 
 
 def new_public_key():

@@ -68,7 +68,7 @@ CORS_EXPOSE_HEADERS = [
 ]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
-FINGERPRINT_STRATEGY = env.choice("FINGERPRINT_STRATEGY", "line", ("line", "function"))
+FINGERPRINT_STRATEGY = env.choice("FINGERPRINT_STRATEGY", "line", ("line", "function", "stack"))
 
 _LOG_LEVELS = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "info": "INFO", "debug": "DEBUG"}
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", tuple(_LOG_LEVELS))

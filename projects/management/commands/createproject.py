@@ -1,11 +1,11 @@
-"""error-tracker createproject NAME [--origin ORIGIN ...] [--rate-limit N]: a project (if new)
+"""error-tracker createproject NAME [--origin ORIGIN ...] [--rate-limit N] [--strategy S]: a project (if new)
 and a new key for it; the key's DSN is the last line printed."""
 
 import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.models import Project, ProjectKey
+from projects.models import FINGERPRINT_STRATEGIES, Project, ProjectKey
 
 ORIGIN = re.compile(r"https?://[^/\s*]+|\*")
 
@@ -18,8 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--origin", action="append", default=[], help="an origin whose pages may report with this key (repeatable; * for any)")
         parser.add_argument("--rate-limit", type=int, help="at most this many events a minute with this key")
         parser.add_argument("--label", default="", help="what the key is for, e.g. web or backend")
+        parser.add_argument(
+            "--strategy", choices=[value for value, _ in FINGERPRINT_STRATEGIES],
+            help="how this project's reports are grouped (default: FINGERPRINT_STRATEGY)",
+        )
 
-    def handle(self, *args, name, origin, rate_limit, label, **options):
+    def handle(self, *args, name, origin, rate_limit, label, strategy, **options):
         if not 0 < len(name) <= 100 or ":" in name:
             raise CommandError("NAME must be 1 to 100 characters, without ':'.")
         bad = [entry for entry in origin if not ORIGIN.fullmatch(entry)]
@@ -28,6 +32,8 @@ class Command(BaseCommand):
         if rate_limit is not None and rate_limit < 1:
             raise CommandError("--rate-limit must be at least 1.")
         project, created = Project.objects.get_or_create(name=name)
+        if strategy is not None and project.fingerprint_strategy != strategy:
+            Project.objects.filter(pk=project.pk).update(fingerprint_strategy=strategy)
         key = ProjectKey.objects.create(
             project=project, label=label, allowed_origins=",".join(origin), events_per_minute=rate_limit
         )
