@@ -1,16 +1,24 @@
 """Sentry SDKs as clients: their envelopes read, and their events turned into our reports.
 
-An event carries its stack as structured frames; it is written back out as the text a Python
-traceback or a V8 stack would be, so that one parser (stacktrace.py) picks every culprit and
-grouping stays the same whichever way a report arrived. Frame variables, breadcrumbs, request
-bodies and cookies are not kept: the report has no place for them, so no secret in them is stored.
+An event's frames are grouped as the SDK sent them, its own `in_app` flags first, then the rules
+that read the same frames from text (grouping.python, grouping.javascript), so the same bug sent
+to POST /api/errors as traceback text lands in the same group. The stored traceback is those
+frames written out as the text a Python traceback or a V8 stack would be. Frame variables,
+breadcrumbs, request bodies and cookies are not kept: the report has no place for them, so no
+secret in them is stored.
 """
 
 from dataclasses import dataclass
 
 from rest_framework.exceptions import ValidationError
 
-from .validation import REPORT_FIELDS, validate_report
+from grouping.frames import JAVASCRIPT, PYTHON, UNKNOWN, Frame, Stack
+from grouping.javascript import javascript_in_app
+from grouping.messages import parameterise
+from grouping.python import python_in_app
+
+from .store import Report
+from .validation import FINGERPRINT_PART_CHARACTERS, FINGERPRINT_PARTS, REPORT_FIELDS, validate_report
 
 JAVASCRIPT_PLATFORMS = ("javascript", "node")
 
@@ -55,20 +63,34 @@ def parse_envelope(body, loads):
     return Envelope(event_id if isinstance(event_id, str) else None, events, dsn if isinstance(dsn, str) else None)
 
 
+def event_report(event, project):
+    """The Report that says what `event` says, for `project` (a name): its fields as a POST
+    /api/errors body would give them, and the SDK's frames and fingerprint as sent."""
+    fields = report_fields(event, project)
+    exceptions = _exceptions(event)
+    if _is_message(event, exceptions):
+        stack, template = Stack(UNKNOWN), fields["exception_type"]
+    else:
+        stack, template = event_stack(event, exceptions[-1] if exceptions else {}), ""
+    return Report(**validate_event_report(fields), stack=stack, message_template=template)
+
+
 def report_fields(event, project):
     """The fields of a POST /api/errors body that say what `event` says.
 
     Strings are cut to the report's limits rather than refused: an SDK drops an event it is
     answered 400 for, and a long environment name is no reason to lose an error.
     """
-    exceptions = [value for value in _exception_values(event) if isinstance(value, dict)]
-    if exceptions:
+    exceptions = _exceptions(event)
+    if _is_message(event, exceptions):
+        # A captured message: grouped by its template (its parameterised text), not its values.
+        message, template = _message(event)
+        if not message and exceptions:
+            message = _text(exceptions[-1].get("value"))
+        exception_type = parameterise(template or message) or "Message"
+    else:
         exception_type = _text(exceptions[-1].get("type")) or "Error"
         message = _text(exceptions[-1].get("value"))
-    else:
-        # A captured message, with no exception: grouped by its template, not its values.
-        message, template = _message(event)
-        exception_type = template or "Message"
     if _text(event.get("platform")) in JAVASCRIPT_PLATFORMS:
         traceback = format_javascript_stack(exceptions[-1]) if exceptions else ""
     else:
@@ -97,7 +119,27 @@ def report_fields(event, project):
         "request_headers": _headers(request.get("headers")),
         "user_id": _fit(_scalar_text(user.get("id")), "user_id"),
         "extra": {name: value for name, value in context.items() if value not in (None, "", {}, [])} or None,
+        "fingerprint": _fingerprint(event.get("fingerprint")),
     }
+
+
+def event_stack(event, exception):
+    """The frames of `exception` as the SDK sent them, in the order our parser would read them
+    from text (V8 prints the innermost first, Python last): the SDK's `in_app` wins where set."""
+    javascript = _text(event.get("platform")) in JAVASCRIPT_PLATFORMS
+    in_app_rule = (lambda path, line: javascript_in_app(path, line)) if javascript else (lambda path, _: python_in_app(path))
+    frames = tuple(
+        Frame(
+            file=frame["path"],
+            line=frame["line"],
+            column=frame["column"],
+            function=frame["function"],
+            in_app=frame["in_app"] if frame["in_app"] is not None else in_app_rule(frame["path"], frame["line"]),
+            module=frame["module"],
+        )
+        for frame in _frames(exception)
+    )
+    return Stack(JAVASCRIPT, frames[::-1]) if javascript else Stack(PYTHON, frames)
 
 
 def format_python_traceback(exceptions):
@@ -136,11 +178,29 @@ def _headline(exception):
     return f"{name}: {value}" if value else name
 
 
-def _exception_values(event):
+def _exceptions(event):
+    """The event's exceptions that are objects, oldest first: the last is the one raised."""
     exception = event.get("exception")
     if isinstance(exception, dict):
         exception = exception.get("values")
-    return exception if isinstance(exception, list) else []
+    return [value for value in exception if isinstance(value, dict)] if isinstance(exception, list) else []
+
+
+def _is_message(event, exceptions):
+    """A captured message: no exception, or only the synthetic one some SDKs (@sentry/node's
+    captureMessage) attach to carry the call site, with no type of its own."""
+    if not exceptions:
+        return True
+    last = exceptions[-1]
+    return _object(last.get("mechanism")).get("synthetic") is True and not _text(last.get("type"))
+
+
+def _fingerprint(value):
+    """An SDK's fingerprint as strings, within the report's limits; anything else is none."""
+    if not isinstance(value, list):
+        return None
+    parts = [_scalar_text(part)[:FINGERPRINT_PART_CHARACTERS] for part in value[:FINGERPRINT_PARTS]]
+    return [part for part in parts if part] or None
 
 
 def _frames(exception):
@@ -160,6 +220,8 @@ def _frames(exception):
                 "line": line,
                 "column": column if isinstance(column, int) and not isinstance(column, bool) and column > 0 else None,
                 "function": _text(frame.get("function")).replace("\n", " "),
+                "module": _text(frame.get("module")),
+                "in_app": frame.get("in_app") if isinstance(frame.get("in_app"), bool) else None,
                 "code": _text(frame.get("context_line")).strip(),
             }
         )

@@ -37,6 +37,12 @@ class Report:
     user_id: str = ""
     extra: dict | None = None
     source: str | None = None
+    # The client's own grouping: its fingerprint parts (grouping.fingerprint.custom_fingerprint).
+    fingerprint: tuple[str, ...] | None = None
+    # Frames a client sent as data (Sentry events), grouped as sent rather than parsed from text.
+    stack: Stack | None = None
+    # What a report with no frames is grouped by, when not its message: a captured message's template.
+    message_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,11 @@ class Grouping:
 
 
 def group_report(report, strategy):
-    stack = parse_stack(report.traceback)
-    culprit = stack.culprit
-    return Grouping(stack, culprit, compute_fingerprint(report.project, report.exception_type, culprit, strategy), strategy)
+    stack = report.stack if report.stack is not None else parse_stack(report.traceback)
+    fingerprint = compute_fingerprint(
+        report.project, report.exception_type, stack, strategy, report.message_template or report.message, report.fingerprint
+    )
+    return Grouping(stack, stack.culprit, fingerprint, strategy)
 
 
 def record_error(report, project):

@@ -55,6 +55,17 @@ MESSAGE_CHARACTERS = 8192
 TRACEBACK_CHARACTERS = 256 * 1024
 
 
+FINGERPRINT_PARTS = 32
+FINGERPRINT_PART_CHARACTERS = 512
+
+
+class FingerprintField(serializers.ListField):
+    """A list of strings, kept as a tuple; an empty list is no fingerprint."""
+
+    def to_internal_value(self, data):
+        return tuple(super().to_internal_value(data)) or None
+
+
 class UpperCaseField(StringField):
     """An HTTP method, stored upper-case whatever case the client sent."""
 
@@ -84,6 +95,11 @@ REPORT_FIELDS = {
     "user_id": _optional_text(max_length=Occurrence._meta.get_field("user_id").max_length),
     "extra": ObjectField(required=False, allow_null=True, default=None),
     "source": StringField(max_length=Error._meta.get_field("source").max_length, required=False, default=None),
+    # Sentry's `fingerprint`: the client's own grouping, `{{ default }}` standing for ours.
+    "fingerprint": FingerprintField(
+        child=StringField(max_length=FINGERPRINT_PART_CHARACTERS), max_length=FINGERPRINT_PARTS, required=False,
+        allow_null=True, default=None,
+    ),
 }
 
 

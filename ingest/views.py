@@ -9,8 +9,7 @@ from projects.auth import SentryKeyAuthentication
 
 from .parsers import SentryEnvelopeParser
 from .pipeline import accept, check_origin, preview, report_for
-from .sentry import Envelope, report_fields, validate_event_report
-from .store import Report
+from .sentry import Envelope, event_report
 from .validation import grouping_preview
 
 
@@ -50,5 +49,5 @@ class SentryEnvelopeView(ApiView):
         check_origin(request, request.user)
         grant = request.user.grant
         for event in envelope.events:
-            accept(request, request.user, Report(**validate_event_report(report_fields(event, grant.project.name))))
+            accept(request, request.user, event_report(event, grant.project.name))
         return Response({"id": envelope.event_id})

@@ -38,10 +38,20 @@ def test_same_fingerprint_is_counted_into_existing_group(api):
     assert api.get("/api/errors").json()["total"] == 1
 
 
-def test_report_without_traceback_groups_by_project_and_type(api):
-    response = post(api, report(traceback=...))
+def test_report_without_traceback_or_message_groups_by_project_and_type(api):
+    response = post(api, report(traceback=..., message=...))
 
     assert response.json()["fingerprint"] == md5("my-app:ValueError::")
+
+
+def test_reports_without_traceback_group_by_their_parameterised_message(api):
+    first = post(api, report(traceback=..., message="order 17 failed: card 4242 declined")).json()
+    second = post(api, report(traceback=..., message="order 18 failed: card 1881 declined")).json()
+    other = post(api, report(traceback=..., message="disk full on /dev/sda1")).json()
+
+    assert first["fingerprint"] == second["fingerprint"] != other["fingerprint"]
+    assert second["count"] == 2
+    assert first["fingerprint"] == md5("my-app:ValueError::\x00order <int> failed: card <int> declined")
 
 
 def test_javascript_stack_fingerprints_on_first_frame(api):

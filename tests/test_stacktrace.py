@@ -1,7 +1,7 @@
 """Stack-trace parsing and the culprit frame (pure functions, no database)."""
 
 from grouping.fingerprint import FUNCTION, LINE, compute_fingerprint
-from grouping.stacktrace import JAVASCRIPT, PYTHON, UNKNOWN, Frame, parse_stack
+from grouping.stacktrace import JAVASCRIPT, PYTHON, UNKNOWN, Frame, Stack, parse_stack
 from tests.factories import javascript_stack, python_traceback
 
 
@@ -73,8 +73,8 @@ def test_text_without_frames_has_no_culprit():
 
 
 def test_function_strategy_ignores_the_line():
-    moved = Frame(file="/srv/app/views.py", line=50, function="handler")
-    original = Frame(file="/srv/app/views.py", line=42, function="handler")
+    moved = Stack(PYTHON, (Frame(file="/srv/app/views.py", line=50, function="handler"),))
+    original = Stack(PYTHON, (Frame(file="/srv/app/views.py", line=42, function="handler"),))
 
     assert compute_fingerprint("p", "E", moved, FUNCTION) == compute_fingerprint("p", "E", original, FUNCTION)
     assert compute_fingerprint("p", "E", moved, LINE) != compute_fingerprint("p", "E", original, LINE)
