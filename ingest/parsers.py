@@ -1,5 +1,8 @@
-"""The request bodies the API accepts: strict JSON, optionally compressed, and Sentry envelopes."""
+"""The request bodies the API accepts: strict JSON, optionally compressed, Sentry envelopes and
+events, and browsers' CSP reports."""
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -132,3 +135,48 @@ class SentryEnvelopeParser(BaseParser):
             return parse_envelope(body, loads_strict)
         except ValueError as exc:
             raise ParseError(f"Not a Sentry envelope: {exc}") from None
+
+
+def _legacy_event_json(body, limit):
+    """The JSON of an event that very old SDKs send base64-encoded and zlib-compressed."""
+    try:
+        compressed = base64.b64decode(body, validate=True)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(compressed, limit + 1)
+    except (binascii.Error, zlib.error, ValueError):
+        raise ParseError("Not a Sentry event: expected a JSON object, or base64 of zlib-compressed JSON.") from None
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes once decompressed.")
+    if not inflater.eof:
+        raise ParseError("Not a Sentry event: the compressed event is cut short.")
+    return raw
+
+
+class SentryEventParser(BaseParser):
+    """One Sentry event, as the legacy store route takes it: JSON whatever the Content-Type
+    (raven-js sends text/plain), compressed by Content-Encoding (raven-python: deflate) or sent
+    as base64 of zlib-compressed JSON."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.MAX_ENVELOPE_BYTES
+        body = decoded_body(stream, parser_context, limit)
+        if body.strip() and not body.lstrip().startswith((b"{", b"[")):
+            body = _legacy_event_json(body, limit)
+        event = loads_strict(body) if body.strip() else None
+        if not isinstance(event, dict) or not event:
+            raise ParseError("Not a Sentry event: expected one JSON object.")
+        return event
+
+
+class SecurityReportParser(BaseParser):
+    """A browser's CSP report: application/csp-report, application/reports+json or plain JSON."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = decoded_body(stream, parser_context, settings.MAX_BODY_BYTES)
+        if not body.strip():
+            raise ParseError("Empty body: expected a CSP violation report.")
+        return loads_strict(body)

@@ -1,5 +1,5 @@
-"""The routes reports arrive on: POST /api/errors and Sentry's envelope route. Each parses,
-calls the pipeline, and shapes the answer."""
+"""The routes reports arrive on: POST /api/errors, and Sentry's envelope, store and security
+routes. Each parses, calls the pipeline, and shapes the answer."""
 
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -7,9 +7,11 @@ from rest_framework.response import Response
 from errors.views import ApiView, ErrorListView
 from projects.auth import SentryKeyAuthentication
 
-from .parsers import SentryEnvelopeParser
+from . import csp
+from .parsers import SecurityReportParser, SentryEnvelopeParser, SentryEventParser
 from .pipeline import accept, check_origin, preview, report_for
-from .sentry import Envelope, event_report
+from .sentry import Envelope, event_report, validate_event_report
+from .store import Report
 from .validation import grouping_preview
 
 
@@ -51,3 +53,43 @@ class SentryEnvelopeView(ApiView):
         for event in envelope.events:
             accept(request, request.user, event_report(event, grant.project.name))
         return Response({"id": envelope.event_id})
+
+
+class SentryStoreView(ApiView):
+    """Sentry's route before envelopes, still used by older SDKs and many tools: one JSON event."""
+
+    authentication_classes = [SentryKeyAuthentication]
+    parser_classes = [SentryEventParser]
+    ingest_methods = ("POST",)
+
+    def post(self, request, project_id):
+        check_origin(request, request.user)
+        event = request.data
+        if not event:  # DRF does not call the parser for an empty body
+            raise exceptions.ParseError("Empty body: expected one Sentry event.")
+        accept(request, request.user, event_report(event, request.user.grant.project.name))
+        event_id = event.get("event_id")
+        return Response({"id": event_id if isinstance(event_id, str) else None})
+
+
+class SecurityReportView(ApiView):
+    """Where browsers send Content-Security-Policy violations (the policy's report-uri or
+    report-to, with the DSN key as ?sentry_key=): each violation is one report."""
+
+    authentication_classes = [SentryKeyAuthentication]
+    parser_classes = [SecurityReportParser]
+    ingest_methods = ("POST",)
+
+    def post(self, request, project_id):
+        check_origin(request, request.user)
+        try:
+            violations = csp.violations(request.data)
+        except csp.NotCspReport as exc:
+            raise exceptions.ParseError(str(exc)) from None
+        project = request.user.grant.project.name
+        environment = request.query_params.get("sentry_environment", "").strip() or "production"
+        user_agent = request.headers.get("User-Agent", "")
+        for violation in violations:
+            fields = csp.violation_fields(violation, project, environment, user_agent)
+            accept(request, request.user, Report(**validate_event_report(fields)))
+        return Response(status=status.HTTP_204_NO_CONTENT)

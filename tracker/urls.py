@@ -15,6 +15,8 @@ urlpatterns = [
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unresolve/?$", errors.UnresolveView.as_view()),
     re_path(r"^api/projects/?$", errors.ProjectListView.as_view()),
     re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", ingest.SentryEnvelopeView.as_view()),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/store/?$", ingest.SentryStoreView.as_view()),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/security/?$", ingest.SecurityReportView.as_view()),
     path("admin/", admin.site.urls),
 ]
 
