@@ -150,7 +150,10 @@ def free_port():
 
 
 class Instance:
-    def __init__(self, data_dir, env):
+    """A real `error-tracker` process; `code` is the checkout it runs (a baseline's worktree)."""
+
+    def __init__(self, data_dir, env, code=REPO):
+        self.code = code
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -164,11 +167,11 @@ class Instance:
             "PORT": str(self.port),
             "RATE_LIMIT": "100000000/m",
             "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "PYTHONPATH": str(REPO),
+            "PYTHONPATH": str(code),
             **env,
         }
         self.process = subprocess.Popen(
-            [str(ERROR_TRACKER)], env=self.env, cwd=REPO, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            [str(ERROR_TRACKER)], env=self.env, cwd=code, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 30
@@ -211,7 +214,7 @@ class Instance:
     def manage(self, *args):
         """`error-tracker <command>` against this instance's database; its output."""
         result = subprocess.run(
-            [str(ERROR_TRACKER), *args], env=self.env, cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+            [str(ERROR_TRACKER), *args], env=self.env, cwd=self.code, capture_output=True, text=True, timeout=120, check=True
         )
         return result.stdout
 
@@ -497,6 +500,51 @@ def measure_admin(scratch, groups=100_000):
         instance.stop()
 
 
+# --- before and after ----------------------------------------------------------------------
+
+
+def measure_sqlite(label, scratch, connections_list, duration, code=REPO):
+    instance = Instance(scratch / label, {}, code)
+    try:
+        return measure_deployment(
+            label, [instance], lambda: stored_sqlite(scratch / label / "errors.db"), scratch, connections_list, duration,
+            sentry=True,
+        )
+    finally:
+        instance.stop()
+
+
+def compare_with_baseline(revision, connections_list, duration):
+    """SQLite ingest and envelopes for `revision` (a git worktree run by this venv), then this
+    checkout, then `revision` again, so drift of the shared machine shows as the baseline's spread."""
+    with tempfile.TemporaryDirectory(prefix="et-bench-") as scratch:
+        scratch = Path(scratch)
+        worktree = scratch / "baseline"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), revision], check=True,
+                       capture_output=True)
+        try:
+            print(f"machine: {os.cpu_count()} cores; {duration} s per run; baseline {revision}", flush=True)
+            runs = [
+                ("before-1", worktree),
+                ("after", REPO),
+                ("before-2", worktree),
+            ]
+            rows = {label: measure_sqlite(label, scratch, connections_list, duration, code) for label, code in runs}
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], check=False)
+    print("\n| | " + " | ".join(f"ingest, {c} conns" for c in connections_list)
+          + " | " + " | ".join(f"envelopes, {c} conns" for c in connections_list) + " |")
+    print("|---" * (1 + 2 * len(connections_list)) + "|")
+    for label, measured in rows.items():
+        cells = [f"{row['ingest_rps']:.0f} req/s ({row['ratio']:.0%})" for row in measured]
+        cells += [f"{row['sentry_rps']:.0f} req/s ({row['sentry_ratio']:.0%})" for row in measured]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print("(in brackets: the share of the same run's trivial-view ceiling)")
+    failed = [row for measured in rows.values() for row in measured if not row["stored_ok"] or row["non2xx"]]
+    print("stored = accepted and no non-2xx in every run" if not failed else f"PROBLEMS in {len(failed)} run(s)")
+    return 1 if failed else 0
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -506,8 +554,14 @@ def main():
     parser.add_argument("--connections", default="8,32", help="comma-separated connection counts (default 8,32)")
     parser.add_argument("--skip-postgres", action="store_true", help="only the default SQLite deployment")
     parser.add_argument("--skip-admin", action="store_true", help="skip the 100,000-group admin measurement")
+    parser.add_argument(
+        "--baseline", metavar="REV",
+        help="only SQLite ingest and envelopes, for git revision REV and for this checkout, back to back",
+    )
     args = parser.parse_args()
     connections_list = [int(c) for c in args.connections.split(",")]
+    if args.baseline:
+        return compare_with_baseline(args.baseline, connections_list, args.duration)
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="et-bench-") as scratch:

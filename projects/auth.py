@@ -227,7 +227,7 @@ class SentryKeyAuthentication(ApiKeyAuthentication):
 class KeyAllowsRequest(BasePermission):
     """The master key may do anything; a project key only what the view lists in `ingest_methods`."""
 
-    message = "This key can only submit reports (POST /api/errors and its project's envelope route)."
+    message = "This key can only submit reports (POST /api/errors and its project's Sentry routes)."
 
     def has_permission(self, request, view):
         caller = request.user

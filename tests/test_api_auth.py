@@ -96,7 +96,7 @@ def test_a_project_key_cannot_read_or_triage(api, key_client, error_id, method, 
     response = getattr(key_client, method)(path.replace("/1", f"/{error_id}"))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "This key can only submit reports (POST /api/errors and its project's envelope route)."}
+    assert response.json() == {"detail": "This key can only submit reports (POST /api/errors and its project's Sentry routes)."}
     assert api.get(f"/api/errors/{error_id}").json()["error"]["resolved"] is False
 
 

@@ -60,7 +60,7 @@ SCRUB_FIELDS = env.string_list("SCRUB_FIELDS")
 # Web pages may POST reports from the origins their project key names (projects/signals.py,
 # through django-cors-headers); no origin is allowed for every key.
 CORS_ALLOWED_ORIGINS = []
-CORS_URLS_REGEX = r"^/api/(errors|[0-9]+/envelope)/?$"
+CORS_URLS_REGEX = r"^/api/(errors|[0-9]+/(envelope|store|security))/?$"
 CORS_ALLOW_METHODS = ["POST"]
 CORS_ALLOW_HEADERS = ["content-type", "x-api-key", "x-sentry-auth"]
 CORS_EXPOSE_HEADERS = [
