@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 from rest_framework.exceptions import ValidationError
 
-from grouping.frames import JAVASCRIPT, PYTHON, UNKNOWN, Frame, Stack
-from grouping.javascript import javascript_in_app
+from grouping.frames import UNKNOWN, Stack
 from grouping.messages import parameterise
-from grouping.python import python_in_app
+from grouping.sentry import JAVASCRIPT_PLATFORMS, event_frames, event_stack
 
 from .store import Report
 from .validation import FINGERPRINT_PART_CHARACTERS, FINGERPRINT_PARTS, REPORT_FIELDS, validate_report
 
-JAVASCRIPT_PLATFORMS = ("javascript", "node")
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def event_report(event, project):
     if _is_message(event, exceptions):
         stack, template = Stack(UNKNOWN), fields["exception_type"]
     else:
-        stack, template = event_stack(event, exceptions[-1] if exceptions else {}), ""
+        stack, template = event_stack(_text(event.get("platform")), exceptions[-1]), ""
     return Report(**validate_event_report(fields), stack=stack, message_template=template)
 
 
@@ -123,31 +121,12 @@ def report_fields(event, project):
     }
 
 
-def event_stack(event, exception):
-    """The frames of `exception` as the SDK sent them, in the order our parser would read them
-    from text (V8 prints the innermost first, Python last): the SDK's `in_app` wins where set."""
-    javascript = _text(event.get("platform")) in JAVASCRIPT_PLATFORMS
-    in_app_rule = (lambda path, line: javascript_in_app(path, line)) if javascript else (lambda path, _: python_in_app(path))
-    frames = tuple(
-        Frame(
-            file=frame["path"],
-            line=frame["line"],
-            column=frame["column"],
-            function=frame["function"],
-            in_app=frame["in_app"] if frame["in_app"] is not None else in_app_rule(frame["path"], frame["line"]),
-            module=frame["module"],
-        )
-        for frame in _frames(exception)
-    )
-    return Stack(JAVASCRIPT, frames[::-1]) if javascript else Stack(PYTHON, frames)
-
-
 def format_python_traceback(exceptions):
     """Python's own traceback text for a chain of exceptions, oldest first, as Sentry orders them."""
     blocks = []
     for exception in exceptions:
         lines = ["Traceback (most recent call last):"]
-        for frame in _frames(exception):
+        for frame in event_frames(exception):
             lines.append(f'  File "{frame["path"]}", line {frame["line"]}, in {frame["function"] or "<module>"}')
             if frame["code"]:
                 lines.append(f"    {frame['code']}")
@@ -166,7 +145,7 @@ def format_python_traceback(exceptions):
 def format_javascript_stack(exception):
     """A V8 `error.stack` for one exception: innermost frame first, where Sentry puts it last."""
     lines = [_headline(exception)]
-    for frame in reversed(_frames(exception)):
+    for frame in reversed(event_frames(exception)):
         location = f"{frame['path']}:{frame['line']}" + (f":{frame['column']}" if frame["column"] else "")
         lines.append(f"    at {frame['function']} ({location})" if frame["function"] else f"    at {location}")
     return "\n".join(lines)
@@ -201,31 +180,6 @@ def _fingerprint(value):
         return None
     parts = [_scalar_text(part)[:FINGERPRINT_PART_CHARACTERS] for part in value[:FINGERPRINT_PARTS]]
     return [part for part in parts if part] or None
-
-
-def _frames(exception):
-    """The frames that name a file and a line, as plain strings and numbers."""
-    stacktrace = _object(exception.get("stacktrace"))
-    frames = stacktrace.get("frames") if isinstance(stacktrace.get("frames"), list) else []
-    usable = []
-    for frame in filter(lambda f: isinstance(f, dict), frames):
-        path = _text(frame.get("abs_path")) or _text(frame.get("filename"))
-        line = frame.get("lineno")
-        if not path or not isinstance(line, int) or isinstance(line, bool) or line < 1:
-            continue
-        column = frame.get("colno")
-        usable.append(
-            {
-                "path": path.replace("\n", " "),
-                "line": line,
-                "column": column if isinstance(column, int) and not isinstance(column, bool) and column > 0 else None,
-                "function": _text(frame.get("function")).replace("\n", " "),
-                "module": _text(frame.get("module")),
-                "in_app": frame.get("in_app") if isinstance(frame.get("in_app"), bool) else None,
-                "code": _text(frame.get("context_line")).strip(),
-            }
-        )
-    return usable
 
 
 def _message(event):

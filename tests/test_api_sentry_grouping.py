@@ -342,3 +342,14 @@ def test_a_malformed_fingerprint_in_an_event_is_ignored_not_refused(sdk, api):
 
     assert post(sdk, envelope(event)).status_code == 200
     assert len(stored(api)) == 1
+
+
+@pytest.mark.parametrize("lineno", [10**12, -3, 0, True, "42", 1.5])
+def test_frames_with_impossible_line_numbers_are_skipped_not_stored(sdk, api, lineno):
+    event = python_event()
+    event["exception"]["values"][0]["stacktrace"]["frames"][1]["lineno"] = lineno
+
+    assert post(sdk, envelope(event)).status_code == 200
+
+    [detail] = stored(api)
+    assert detail["error"]["culprit"] == {"file": "/srv/app/main.py", "line": 10, "function": "main"}
