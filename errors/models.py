@@ -5,17 +5,25 @@ import json
 from django.db import models
 from django.utils import timezone
 
+from releases.models import Release
+
 OCCURRENCES_KEPT = 5
+
+
+RELEASE_CHARACTERS = 250
 
 
 class ErrorQuerySet(models.QuerySet):
     """Resolve and reopen as one UPDATE: the API, the admin page and bulk actions share these."""
 
-    def resolve(self):
-        return self.update(resolved=True)
+    def resolve(self, in_release="", in_next_release=False):
+        """Resolved: any new report reopens. In a release: only reports from that release or a
+        newer one reopen. In the next release: only reports from a release newer than
+        `in_release`, the newest one known when it was resolved."""
+        return self.update(resolved=True, resolved_in_release=in_release, resolved_in_next_release=in_next_release)
 
     def reopen(self):
-        return self.update(resolved=False)
+        return self.update(resolved=False, resolved_in_release="", resolved_in_next_release=False)
 
 
 class Error(models.Model):
@@ -39,6 +47,11 @@ class Error(models.Model):
     culprit_file = models.TextField(blank=True, default="")
     culprit_line = models.IntegerField(null=True, blank=True)
     culprit_function = models.TextField(blank=True, default="")
+    # The newest report's release, and what a resolution waits for (ErrorQuerySet.resolve).
+    # Defaults in the schema too: the ingest upsert is written in SQL.
+    release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
+    resolved_in_release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
+    resolved_in_next_release = models.BooleanField(db_default=False)
 
     class Meta:
         db_table = "errors"
@@ -62,14 +75,28 @@ class Error(models.Model):
             return None
         return {"file": self.culprit_file, "line": self.culprit_line, "function": self.culprit_function}
 
-    def resolve(self):
-        """Mark resolved; a later report of the same fingerprint reopens it (see ingest)."""
-        Error.objects.filter(pk=self.pk).resolve()
-        self.resolved = True
+    def resolve(self, in_release="", in_next_release=False):
+        """Mark resolved; a later report of the same fingerprint reopens it (see ingest), or in a
+        release only a report from a release not older than it."""
+        Error.objects.filter(pk=self.pk).resolve(in_release, in_next_release)
+        self.resolved, self.resolved_in_release, self.resolved_in_next_release = True, in_release, in_next_release
+
+    def resolve_in(self, in_release="", in_next_release=False):
+        """Resolve plainly, in `in_release`, or in the release after the project's newest."""
+        if in_next_release:
+            newest = Release.objects.filter(project__name=self.project).newest()
+            if newest is None:
+                raise NoReleaseYet(f"No report of project {self.project!r} has named a release yet.")
+            in_release = newest.version
+        self.resolve(in_release, in_next_release)
 
     def reopen(self):
         Error.objects.filter(pk=self.pk).reopen()
-        self.resolved = False
+        self.resolved, self.resolved_in_release, self.resolved_in_next_release = False, "", False
+
+
+class NoReleaseYet(Exception):
+    """"Resolved in the next release" needs a release to come after."""
 
 
 class Occurrence(models.Model):
@@ -86,6 +113,7 @@ class Occurrence(models.Model):
     request_headers = models.TextField(null=True, blank=True)
     user_id = models.CharField(max_length=200, blank=True, default="")
     extra = models.TextField(null=True, blank=True)
+    release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
 
     class Meta:
         db_table = "error_occurrences"

@@ -31,7 +31,8 @@ class ErrorSerializer(serializers.ModelSerializer):
         model = Error
         fields = [
             "id", "fingerprint", "project", "environment", "exception_type", "message",
-            "count", "first_seen", "last_seen", "resolved", "source", "culprit",
+            "count", "first_seen", "last_seen", "resolved", "source", "culprit", "release",
+            "resolved_in_release", "resolved_in_next_release",
         ]
 
 
@@ -54,7 +55,7 @@ class OccurrenceSerializer(serializers.ModelSerializer):
         model = Occurrence
         fields = [
             "id", "timestamp", "environment", "message", "request_url", "request_method",
-            "request_headers", "user_id", "extra",
+            "request_headers", "user_id", "extra", "release",
         ]
 
     def get_request_headers(self, occurrence):
@@ -62,3 +63,15 @@ class OccurrenceSerializer(serializers.ModelSerializer):
 
     def get_extra(self, occurrence):
         return occurrence.extra_data
+
+
+class ResolveSerializer(serializers.Serializer):
+    """The optional body of POST /api/errors/{id}/resolve: in which release the fix ships."""
+
+    in_release = serializers.CharField(required=False, max_length=250)
+    in_next_release = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        if data.get("in_release") and data["in_next_release"]:
+            raise serializers.ValidationError("Give in_release or in_next_release, not both.")
+        return data

@@ -2,12 +2,15 @@
 the lifecycle functions of models.py."""
 
 from django.http import Http404
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import Error
+from .models import Error, NoReleaseYet
 from .queries import filter_errors, project_names
-from .serializers import ErrorDetailSerializer, ErrorListQuerySerializer, ErrorSerializer, OccurrenceSerializer
+from .serializers import (
+    ErrorDetailSerializer, ErrorListQuerySerializer, ErrorSerializer, OccurrenceSerializer, ResolveSerializer,
+)
 
 
 class ApiView(APIView):
@@ -53,9 +56,22 @@ class ErrorDetailView(ApiView):
 
 
 class ResolveView(ApiView):
+    """Resolve; with {"in_release": "1.0.1"} or {"in_next_release": true}, only until a report
+    from that release (or the one after the newest known) arrives."""
+
     def post(self, request, pk):
-        _get_error(pk).resolve()
-        return Response({"status": "resolved"})
+        error = _get_error(pk)
+        body = ResolveSerializer(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        try:
+            error.resolve_in(body.validated_data.get("in_release", ""), body.validated_data["in_next_release"])
+        except NoReleaseYet as exc:
+            raise ValidationError({"in_next_release": [str(exc)]}) from None
+        answer = {"status": "resolved"}
+        if error.resolved_in_release:
+            answer["in_release"] = error.resolved_in_release
+            answer["in_next_release"] = error.resolved_in_next_release
+        return Response(answer)
 
 
 class UnresolveView(ApiView):

@@ -99,7 +99,6 @@ def report_fields(event, project):
     context = {
         "event_id": event.get("event_id"),
         "level": event.get("level"),
-        "release": event.get("release"),
         "server_name": event.get("server_name"),
         "logger": event.get("logger"),
         "tags": event.get("tags"),
@@ -118,6 +117,7 @@ def report_fields(event, project):
         "user_id": _fit(_scalar_text(user.get("id")), "user_id"),
         "extra": {name: value for name, value in context.items() if value not in (None, "", {}, [])} or None,
         "fingerprint": _fingerprint(event.get("fingerprint")),
+        "release": _fit(_scalar_text(event.get("release")).strip(), "release"),
     }
 
 

@@ -13,6 +13,8 @@ from errors.models import OCCURRENCES_KEPT
 from grouping.fingerprint import compute_fingerprint, overflow_fingerprint
 from grouping.stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
 from notifications.alerts import queue_alert
+from releases.recording import note_release, release_first_seen
+from releases.versions import is_older
 
 from .scrub import Scrubber
 
@@ -37,6 +39,7 @@ class Report:
     user_id: str = ""
     extra: dict | None = None
     source: str | None = None
+    release: str = ""
     # The client's own grouping: its fingerprint parts (grouping.fingerprint.custom_fingerprint).
     fingerprint: tuple[str, ...] | None = None
     # Frames a client sent as data (Sentry events), grouped as sent rather than parsed from text.
@@ -106,6 +109,7 @@ def record_error(report, project):
         "culprit_file": culprit.file if culprit else "",
         "culprit_line": culprit.line if culprit else None,
         "culprit_function": culprit.function if culprit else "",
+        "release": report.release,
     }
     occurrence = {
         "environment": report.environment,
@@ -115,10 +119,13 @@ def record_error(report, project):
         "request_headers": _json_or_none(scrubber.scrub_mapping(report.request_headers)),
         "user_id": report.user_id,
         "extra": _json_or_none(scrubber.scrub_mapping(report.extra)),
+        "release": report.release,
     }
     with transaction.atomic():
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
+            if report.release:
+                note_release(cursor, project.id, report.release, now)
             recorded = _count_into_group(cursor, group, project, now)
             _store_occurrence(cursor, recorded, occurrence, now)
             _note_environment(cursor, recorded.error_id, report.environment)
@@ -137,20 +144,24 @@ def record_error(report, project):
 
 _GROUP_COLUMNS = [
     "fingerprint", "project", "exception_type", "environment", "message", "traceback", "source",
-    "culprit_file", "culprit_line", "culprit_function",
+    "culprit_file", "culprit_line", "culprit_function", "release",
 ]
-# The newest report's text and culprit replace the group's; first_seen never changes.
-_LATEST_COLUMNS = ["environment", "message", "traceback", "source", "culprit_file", "culprit_line", "culprit_function"]
+# The newest report's text and culprit replace the group's; first_seen never changes. Whether it
+# stays resolved was decided with the row locked (_count_into_group).
+_LATEST_COLUMNS = [
+    "environment", "message", "traceback", "source", "culprit_file", "culprit_line", "culprit_function", "release",
+    "resolved", "resolved_in_release", "resolved_in_next_release",
+]
 _UPSERT_GROUP = (
-    f"INSERT INTO errors ({', '.join(_GROUP_COLUMNS)}, count, first_seen, last_seen, resolved) "
-    f"VALUES ({', '.join(['%s'] * len(_GROUP_COLUMNS))}, 1, %s, %s, %s) "
+    f"INSERT INTO errors ({', '.join(_GROUP_COLUMNS)}, count, first_seen, last_seen, resolved, resolved_in_release, "
+    f"resolved_in_next_release) VALUES ({', '.join(['%s'] * len(_GROUP_COLUMNS))}, 1, %s, %s, %s, %s, %s) "
     "ON CONFLICT (fingerprint) DO UPDATE SET count = errors.count + 1, last_seen = excluded.last_seen, "
-    f"resolved = excluded.resolved, {', '.join(f'{c} = excluded.{c}' for c in _LATEST_COLUMNS)} "
+    f"{', '.join(f'{c} = excluded.{c}' for c in _LATEST_COLUMNS)} "
     "RETURNING id, count"
 )
 _OCCURRENCE_COLUMNS = [
     "error_id", "timestamp", "environment", "message", "request_url", "request_method", "request_headers",
-    "user_id", "extra",
+    "user_id", "extra", "release",
 ]
 _INSERT_OCCURRENCE = (
     f"INSERT INTO error_occurrences ({', '.join(_OCCURRENCE_COLUMNS)}) "
@@ -170,9 +181,28 @@ _TAKE_NEW_GROUP = (
 
 
 def _previous_state(cursor, fingerprint):
+    """(resolved, resolved_in_release, resolved_in_next_release) of the group, its row locked."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    cursor.execute(f"SELECT resolved FROM errors WHERE fingerprint = %s{lock}", [fingerprint])
+    cursor.execute(
+        f"SELECT resolved, resolved_in_release, resolved_in_next_release FROM errors WHERE fingerprint = %s{lock}",
+        [fingerprint],
+    )
     return cursor.fetchone()
+
+
+def _resolution_kept(cursor, before, project, release):
+    """The (resolved, in_release, in_next_release) a group keeps after a report of `release`:
+    a resolution in a release holds against reports from older releases (releases.versions)."""
+    if before is None or not before[0] or not before[1]:
+        return (False, "", False)
+    in_release, in_next = before[1], bool(before[2])
+    if not release:
+        return (False, "", False)
+    first_seen = release_first_seen(cursor, project.id)
+    older = is_older(release, in_release, first_seen)
+    if older or (in_next and release == in_release):
+        return (True, in_release, in_next)
+    return (False, "", False)
 
 
 def _may_open_group(cursor, project, now):
@@ -213,9 +243,10 @@ def _count_into_group(cursor, group, project, now):
     if before is None and not _may_open_group(cursor, project, timezone.now()):
         group = overflow_group(group, project)
         before = _previous_state(cursor, group["fingerprint"])
-    cursor.execute(_UPSERT_GROUP, [*(group[c] for c in _GROUP_COLUMNS), now, now, False])
+    resolution = _resolution_kept(cursor, before, project, group["release"])
+    cursor.execute(_UPSERT_GROUP, [*(group[c] for c in _GROUP_COLUMNS), now, now, *resolution])
     error_id, count = cursor.fetchone()
-    reopened = before is not None and bool(before[0])
+    reopened = before is not None and bool(before[0]) and not resolution[0]
     return Recorded(error_id, group["fingerprint"], count, created=count == 1, reopened=reopened)
 
 

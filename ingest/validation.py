@@ -95,6 +95,7 @@ REPORT_FIELDS = {
     "user_id": _optional_text(max_length=Occurrence._meta.get_field("user_id").max_length),
     "extra": ObjectField(required=False, allow_null=True, default=None),
     "source": StringField(max_length=Error._meta.get_field("source").max_length, required=False, default=None),
+    "release": _optional_text(max_length=Error._meta.get_field("release").max_length),
     # Sentry's `fingerprint`: the client's own grouping, `{{ default }}` standing for ours.
     "fingerprint": FingerprintField(
         child=StringField(max_length=FINGERPRINT_PART_CHARACTERS), max_length=FINGERPRINT_PARTS, required=False,

@@ -30,7 +30,7 @@ def test_list_has_spec_shape(api):
     assert set(body) == {"errors", "total", "limit", "offset"}
     assert body["total"] == 1 and body["limit"] == 50 and body["offset"] == 0
     item = body["errors"][0]
-    assert SPEC_LIST_FIELDS | {"source", "culprit"} == set(item)
+    assert SPEC_LIST_FIELDS | {"source", "culprit", "release", "resolved_in_release", "resolved_in_next_release"} == set(item)
     assert ISO_UTC.match(item["first_seen"]) and ISO_UTC.match(item["last_seen"])
 
 

@@ -61,7 +61,7 @@ def test_event_is_recorded_with_its_culprit_frame_and_context(sdk, api):
     assert occurrence["request_method"] == "POST"
     assert occurrence["request_headers"] == {"Accept": "application/json", "Authorization": "[Filtered]"}
     assert occurrence["user_id"] == "42"
-    assert occurrence["extra"]["release"] == "shop@1.2.0"
+    assert (occurrence["release"], error["release"]) == ("shop@1.2.0",) * 2
     assert occurrence["extra"]["tags"] == {"region": "eu"}
 
 

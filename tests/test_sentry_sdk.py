@@ -76,7 +76,7 @@ def test_captured_exception_and_logged_errors_arrive_grouped(tmp_path, tracker, 
     assert (error["project"], error["environment"], error["message"]) == ("shop", "staging", "division by zero")
     assert error["culprit"] == {"file": str(script), "line": CHARGE_LINE, "function": "charge"}
     assert occurrence["user_id"] == "42"
-    assert occurrence["extra"]["release"] == "shop@1.2.0"
+    assert (occurrence["release"], error["release"]) == ("shop@1.2.0",) * 2
     declined = stored["card %s declined"]["error"]
     assert (declined["count"], declined["message"]) == (2, "card 2222 declined")
 

@@ -191,6 +191,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "corsheaders",
     "projects",
+    "releases",
     "errors",
     "ingest",
     "notifications",
