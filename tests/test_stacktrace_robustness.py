@@ -23,6 +23,20 @@ ADVERSARIAL = {
     "firefox-eval": "@x line 1 > eval" * (BODY_CAP // 16),
     "minimal-python-frames": 'File "", line 1\n' * (BODY_CAP // 16),
     "group-gutters": "  + Exception Group Traceback (most recent call last):\n" + "  |" * (BODY_CAP // 3),
+    "headers-frames-separators": (
+        "Traceback (most recent call last):\n"
+        '  File "a", line 1, in f\n'
+        "The above exception was the direct cause of the following exception:\n"
+    ) * (BODY_CAP // 130),
+    "headers-exception-lines-frames": 'Traceback (most recent call last):\nE:\n  File "a", line 1\n' * (BODY_CAP // 60),
+    "exception-line-then-chained-headers": "Traceback (most recent call last):\nE: x\n" + (
+        "During handling of the above exception, another exception occurred:\n"
+        "Traceback (most recent call last):\nE:\n"
+    ) * (BODY_CAP // 110),
+    "long-exception-name": "Traceback (most recent call last):\n" + "a." * (BODY_CAP // 2 - 20) + "(",
+    "long-header-prefix-near-misses": (
+        "x" * 1000 + "Traceback (most recent call last):\n" + ("x" * 999 + "y\n") * (BODY_CAP // 1001 - 1)
+    ),
     "newlines": "\n" * BODY_CAP,
     "at-sign-lines": "@\n" * (BODY_CAP // 2),
     "slash-lines": "/\n" * (BODY_CAP // 2),
@@ -82,6 +96,11 @@ FRAME_LINES = st.sampled_from([
     '    at fn (https://x.example/a.js:1:2)\n',
     'fn@https://x.example/a.js:3:4\n',
     '@\n', 'at \n', '(\n', ')\n', ':\n', 'ValueError: x\n',
+    'The above exception was the direct cause of the following exception:\n',
+    'During handling of the above exception, another exception occurred:\n',
+    'RuntimeError: worker failed: Traceback (most recent call last):\n', '"""\n',
+    '2026-11-28 04:00:00 ERROR Traceback (most recent call last):\n',
+    '2026-11-28 04:00:00 ERROR   File "/srv/app/w.py", line 4, in run\n', '  | ExceptionGroup: eg\n',
     'fn@https://x.example/a.js:\u00b2:1\n', '  File "/srv/app/z.py", line 99999999999, in h\n',
 ])
 
