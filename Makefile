@@ -8,12 +8,12 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/error_tracker
 export TEST_POSTGRES_URL
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test bench install install-dev system-deps services
+.PHONY: run test bench install install-dev system-deps services node-deps
 
 run: install
 	$(BIN)/error-tracker
 
-test: install-dev system-deps services
+test: install-dev system-deps services node-deps
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "not server and not browser and not load"
@@ -25,6 +25,15 @@ services:
 bench: install-dev services
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python bench/ingest.py
+
+# The Node SDK the client tests run (tests/sdk_clients.py), exactly as tests/node/package-lock.json pins it;
+# npm ci again only when the lock file is newer than the last install.
+NODE_DEPS := tests/node/node_modules/.installed
+node-deps: $(NODE_DEPS)
+
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund
+	touch $@
 
 # The browser tests drive Debian's Chromium (nothing downloads a browser here).
 system-deps:
