@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
 
-from .models import Error, GroupEnvironment, Occurrence
+from .models import Error, GroupEnvironment, NoReleaseYet, Occurrence
 from grouping.stacktrace import PYTHON, parse_stack
 
 MESSAGE_PREVIEW = 90
@@ -113,17 +113,17 @@ class ErrorAdmin(admin.ModelAdmin):
     ordering = ["-last_seen", "-id"]
     list_per_page = 50
     show_full_result_count = False
-    actions = ["resolve_selected", "reopen_selected"]
+    actions = ["resolve_selected", "resolve_selected_in_next_release", "reopen_selected"]
     inlines = [OccurrenceInline]
     fieldsets = [
         (None, {"fields": ["exception_type", "message", "status", "culprit_display", "traceback_display"]}),
         ("Group", {"fields": [
-            "project", "environment", "source", "count", "first_seen", "last_seen", "fingerprint",
+            "project", "environment", "release", "source", "count", "first_seen", "last_seen", "fingerprint",
         ]}),
     ]
     readonly_fields = [
         "exception_type", "message", "status", "culprit_display", "traceback_display", "project",
-        "environment", "source", "count", "first_seen", "last_seen", "fingerprint",
+        "environment", "release", "source", "count", "first_seen", "last_seen", "fingerprint",
     ]
 
     # --- list ------------------------------------------------------------------------------
@@ -141,14 +141,34 @@ class ErrorAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="resolved")
     def status(self, error):
-        if error.resolved:
-            return mark_safe('<span class="status-resolved">Resolved</span>')
-        return mark_safe('<strong class="status-open">Open</strong>')
+        if not error.resolved:
+            return mark_safe('<strong class="status-open">Open</strong>')
+        if error.resolved_in_next_release:
+            return format_html('<span class="status-resolved">Resolved in the release after {}</span>', error.resolved_in_release)
+        if error.resolved_in_release:
+            return format_html('<span class="status-resolved">Resolved in {}</span>', error.resolved_in_release)
+        return mark_safe('<span class="status-resolved">Resolved</span>')
 
     @admin.action(description="Resolve selected errors", permissions=["change"])
     def resolve_selected(self, request, queryset):
         count = self._change_status(request, queryset, resolved=True)
         self.message_user(request, f"Resolved {count} error(s).", messages.SUCCESS)
+
+    @admin.action(description="Resolve selected errors in the next release", permissions=["change"])
+    def resolve_selected_in_next_release(self, request, queryset):
+        resolved, skipped = 0, []
+        for error in queryset.only("pk", "project"):
+            try:
+                error.resolve_in(in_next_release=True)
+            except NoReleaseYet:
+                skipped.append(error.project)
+                continue
+            LogEntry.objects.log_actions(request.user.pk, [error], CHANGE, "Resolved in the next release.")
+            resolved += 1
+        self.message_user(request, f"Resolved {resolved} error(s) in the next release.", messages.SUCCESS)
+        if skipped:
+            names = ", ".join(sorted(set(skipped)))
+            self.message_user(request, f"Not resolved: no report of {names} has named a release yet.", messages.WARNING)
 
     @admin.action(description="Reopen selected errors", permissions=["change"])
     def reopen_selected(self, request, queryset):
@@ -224,14 +244,30 @@ class ErrorAdmin(admin.ModelAdmin):
         return self._set_status(request, pk, resolved=False)
 
     def _set_status(self, request, pk, *, resolved):
-        """The Resolve / Reopen buttons of the error page (POST, CSRF-checked by the admin)."""
+        """The Resolve / Reopen buttons of the error page (POST, CSRF-checked by the admin); a
+        resolve may name a release (`in_release`) or ask for the next one (`in_next_release`)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         error = get_object_or_404(Error, pk=pk)
         if not self.has_change_permission(request, error):
             raise PermissionDenied
-        self._change_status(request, Error.objects.filter(pk=error.pk), resolved=resolved)
-        self.message_user(request, "Error resolved." if resolved else "Error reopened.", messages.SUCCESS)
+        in_release = request.POST.get("in_release", "").strip()[: Error._meta.get_field("resolved_in_release").max_length]
+        in_next_release = request.POST.get("in_next_release") == "1"
+        if not resolved:
+            self._change_status(request, Error.objects.filter(pk=error.pk), resolved=False)
+            self.message_user(request, "Error reopened.", messages.SUCCESS)
+        elif in_release or in_next_release:
+            try:
+                error.resolve_in(in_release, in_next_release)
+            except NoReleaseYet as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
+            LogEntry.objects.log_actions(request.user.pk, [error], CHANGE, f"Resolved in {error.resolved_in_release}.")
+            self.message_user(request, f"Error resolved in {'the release after ' if in_next_release else ''}"
+                              f"{error.resolved_in_release}.", messages.SUCCESS)
+        else:
+            self._change_status(request, Error.objects.filter(pk=error.pk), resolved=True)
+            self.message_user(request, "Error resolved.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

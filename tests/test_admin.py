@@ -99,6 +99,39 @@ def test_resolve_and_reopen_buttons(api, admin_client):
     assert admin_client.get(f"{LIST}{error_id}/resolve/").status_code == 405
 
 
+def test_resolve_in_a_release_and_in_the_next_release_from_the_error_page(api, admin_client):
+    error_id = send(api, release="2.0.0")["id"]
+    page = admin_client.get(f"{LIST}{error_id}/change/").content.decode()
+    assert 'id="resolve-in-release-button"' in page and 'id="resolve-next-release-button"' in page
+
+    admin_client.post(f"{LIST}{error_id}/resolve/", {"in_release": "2.0.1"})
+    error = Error.objects.get(pk=error_id)
+    assert (error.resolved, error.resolved_in_release, error.resolved_in_next_release) == (True, "2.0.1", False)
+    assert "Resolved in 2.0.1" in admin_client.get(LIST).content.decode()
+
+    admin_client.post(f"{LIST}{error_id}/reopen/")
+    admin_client.post(f"{LIST}{error_id}/resolve/", {"in_next_release": "1"})
+    error = Error.objects.get(pk=error_id)
+    assert (error.resolved, error.resolved_in_release, error.resolved_in_next_release) == (True, "2.0.0", True)
+    send(api, release="2.0.0")
+    assert Error.objects.get(pk=error_id).resolved is True
+    send(api, release="2.1.0")
+    assert Error.objects.get(pk=error_id).resolved is False
+
+
+def test_bulk_resolve_in_the_next_release_skips_projects_without_releases(api, admin_client):
+    with_release = send(api, release="1.4.0")["id"]
+    without = send(api, project="blog", release="")["id"]
+
+    response = admin_client.post(
+        LIST, {"action": "resolve_selected_in_next_release", "_selected_action": [with_release, without]}, follow=True
+    )
+
+    assert Error.objects.get(pk=with_release).resolved_in_release == "1.4.0"
+    assert Error.objects.get(pk=without).resolved is False
+    assert "no report of blog has named a release yet" in response.content.decode()
+
+
 def test_no_add_and_no_occurrence_menu(admin_client):
     assert admin_client.get(f"{LIST}add/").status_code == 403
     index = admin_client.get("/admin/").content.decode()
