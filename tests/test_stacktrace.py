@@ -128,11 +128,15 @@ def test_javascript_frames_only_in_libraries_fall_back_to_the_innermost():
 
 
 def test_old_internet_explorer_and_opera_stacks_parse_best_effort():
-    ie = "TypeError: Unable to get property 'undef'\n   at Anonymous function (http://x.example/file.js:47:21)\n"
-    opera = "bar([arguments not available])@http://x.example:1234/path/file.js:18\n"
+    ie = (
+        "TypeError: Unable to get property 'unitPrice' of undefined or null reference\n"
+        "   at Anonymous function (https://shop.example.com/static/js/basket.js:63:18)\n"
+    )
+    opera = "addToCart([arguments not available])@https://shop.example.com:8443/static/js/cart.js:29\n"
 
-    assert (parse_stack(ie).culprit.file, parse_stack(ie).culprit.line) == ("http://x.example/file.js", 47)
-    assert (parse_stack(opera).culprit.file, parse_stack(opera).culprit.line) == ("http://x.example:1234/path/file.js", 18)
+    ie_culprit, opera_culprit = parse_stack(ie).culprit, parse_stack(opera).culprit
+    assert (ie_culprit.file, ie_culprit.line) == ("https://shop.example.com/static/js/basket.js", 63)
+    assert (opera_culprit.file, opera_culprit.line) == ("https://shop.example.com:8443/static/js/cart.js", 29)
 
 
 def test_webpack_and_file_urls_keep_their_scheme():

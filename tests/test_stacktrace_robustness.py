@@ -43,6 +43,20 @@ ADVERSARIAL = {
     "colon-number-lines": ":1\n" * (BODY_CAP // 3),
     "too-big-line-numbers": "@:9999999999\n" * (BODY_CAP // 13),
     "nine-digit-line-numbers": "@:999999999\n" * (BODY_CAP // 12),
+    "v8-calls-without-space-or-close": "    at " + "a(" * (BODY_CAP // 2 - 4),
+    "v8-calls-without-close": "at a (" * (BODY_CAP // 6),
+    "v8-call-without-close-lines": "at a (b:1\n" * (BODY_CAP // 10),
+    "quoted-at-signs": '"' + "@" * (BODY_CAP - 3) + ":1",
+    "at-sign-paths": "@/" * (BODY_CAP // 2 - 1) + ":1",
+    "at-sign-words": "a@" * (BODY_CAP // 2 - 1) + ":1",
+    "at-sign-scheme-prefixes": ("@" + "a" * 31) * (BODY_CAP // 32 - 1) + ":1",
+    "opera-linked-script": "Line 1 of linked script " * (BODY_CAP // 24),
+    "opera-linked-script-lines": "  Line 1 of linked script x: In function f\n" * (BODY_CAP // 44),
+    "opera-called-from": "called from line 1, column 1 in " * (BODY_CAP // 32),
+    "opera-called-from-lines": "called from line 1, column 1 in f() in x:\n" * (BODY_CAP // 42),
+    "opera-in-function": "Line 1 of linked script x" + ": In function " * (BODY_CAP // 14 - 2),
+    "hermes-address-at": "at f (address at " * (BODY_CAP // 17),
+    "safari-extension-parentheses": "at f@safari-extension:(" + "(" * (BODY_CAP - 24),
 }
 
 
@@ -102,6 +116,11 @@ FRAME_LINES = st.sampled_from([
     '2026-11-28 04:00:00 ERROR Traceback (most recent call last):\n',
     '2026-11-28 04:00:00 ERROR   File "/srv/app/w.py", line 4, in run\n', '  | ExceptionGroup: eg\n',
     'fn@https://x.example/a.js:\u00b2:1\n', '  File "/srv/app/z.py", line 99999999999, in h\n',
+    '    at fn(https://x.example/a.js:1:2)\n', '    at fn (https://x.example/a.js:1:2\n', 'obj["@x"]@a@/b.js:1:2\n',
+    '    at fn (address at /b/index.android.bundle:1:9)\n', '    at f@safari-extension:(//id/x.js:1:2)\n',
+    '  Line 3 of inline#1 script in http://x.example/: In function f\n', 'Line 1 of eval script\n',
+    'called from line 2, column 3 in f(a) in http://x.example/a.js:\n', 'Error thrown at line 1, column 1 in\n',
+    '    at f (webpack/runtime/jsonp chunk loading:31:22)\n', '    at f (node:fs:448:20)\n',
 ])
 
 
