@@ -22,9 +22,10 @@ services:
 	scripts/ensure-services
 
 # Not part of `make test`: figures, not pass/fail timing (see bench/README.md).
+# `make bench BENCH_ARGS="--baseline REV"` measures REV and this checkout back to back.
 bench: install-dev services
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
 # The Node SDK the client tests run (tests/sdk_clients.py), exactly as tests/node/package-lock.json pins it;
 # npm ci again only when the lock file is newer than the last install.

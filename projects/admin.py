@@ -1,11 +1,12 @@
 """Projects and their keys in the admin: a new project gets a key, and each key's DSN is shown
 ready to copy."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html
 
 from .auth import forget_cached_keys
-from .models import Project, ProjectKey
+from .models import ApiToken, Project, ProjectKey
 
 
 class ProjectKeyInline(admin.TabularInline):
@@ -52,3 +53,29 @@ class ProjectAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         forget_cached_keys()
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens for tools: made here (shown once) or by `createtoken`, revoked, never edited."""
+
+    list_display = ["name", "hint", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "hint", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["hint", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_selected"]
+
+    def save_model(self, request, obj, form, change):
+        token = None if change else obj.new_token()
+        super().save_model(request, obj, form, change)
+        if token is not None:
+            self.message_user(
+                request,
+                format_html('Copy the token now, it is not shown again: <code id="new-token">{}</code>', token),
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        forget_cached_keys()
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -20,7 +20,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
-from .models import Project, ProjectKey, split_list, unique_slug
+from .models import ApiToken, Project, ProjectKey, split_list, token_digest, unique_slug
 
 HEADER = "X-API-Key"
 KEY_CACHE_SECONDS = 5
@@ -61,12 +61,13 @@ class KeyGrant:
 
 
 class Caller:
-    """The authenticated caller: `grant` is None for the master key."""
+    """The authenticated caller: `grant` is None for the master key and for API tokens."""
 
     is_authenticated = True
 
-    def __init__(self, grant=None):
+    def __init__(self, grant=None, token_id=None):
         self.grant = grant
+        self.token_id = token_id
 
     @property
     def is_master(self):
@@ -99,12 +100,32 @@ class _TimedCache:
 
 _grants = _TimedCache(KEY_CACHE_SECONDS)
 _projects = _TimedCache(KEY_CACHE_SECONDS)
+_tokens = _TimedCache(KEY_CACHE_SECONDS)
 
 
 def forget_cached_keys():
-    """For this process, at once: after the admin or a command changed keys or projects."""
+    """For this process, at once: after the admin or a command changed keys, tokens or projects."""
     _grants.clear()
     _projects.clear()
+    _tokens.clear()
+
+
+def token_id_for(token):
+    """The id of an API token not revoked, or None."""
+    if not token.startswith("sntryu_") or len(token) > 100:
+        return None
+    return _tokens.get(token_digest(token), lambda: _load_token(token_digest(token)))
+
+
+def _load_token(digest):
+    token = ApiToken.objects.filter(digest=digest, revoked_at__isnull=True).only("pk").first()
+    if token is None:
+        return None
+    now = timezone.now()
+    ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION), pk=token.pk).update(
+        last_used_at=now
+    )
+    return token.pk
 
 
 def grant_for(public_key):
@@ -234,3 +255,23 @@ class KeyAllowsRequest(BasePermission):
         if caller is None:
             return False
         return caller.is_master or request.method in getattr(view, "ingest_methods", ())
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <token>`, as sentry-cli and the bundler plugins send it: an API
+    token (`error-tracker createtoken`), or API_KEY itself."""
+
+    def authenticate(self, request):
+        scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
+        supplied = supplied.strip()
+        if scheme.lower() != "bearer" or not supplied:
+            raise AuthenticationFailed("Missing token: send Authorization: Bearer <token> (error-tracker createtoken).")
+        if _is_master(supplied):
+            return Caller(), None
+        token_id = token_id_for(supplied)
+        if token_id is None:
+            raise AuthenticationFailed("Invalid or revoked token.")
+        return Caller(token_id=token_id), None
+
+    def authenticate_header(self, request):
+        return "Bearer"

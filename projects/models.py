@@ -1,5 +1,6 @@
-"""Projects and the keys that may write into them (their DSNs)."""
+"""Projects, the keys that may write into them (their DSNs), and the API tokens of tools."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -122,3 +123,46 @@ class ProjectKey(models.Model):
     def dsn(self):
         scheme, _, host = settings.PUBLIC_URL.partition("://")
         return f"{scheme}://{self.public_key}@{host}/{self.project_id}"
+
+
+# sentry-cli recognises `sntryu_` + 64 hex characters as a user token, without a warning.
+TOKEN_PREFIX = "sntryu_"
+
+
+def token_digest(token):
+    """What is stored of a token: its SHA-256. A token is 256 random bits, so no slow hash is needed."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for tools (sentry-cli, the bundler plugins): releases and source maps.
+    Only its digest is stored; the token itself is shown once, when it is made."""
+
+    name = models.CharField(max_length=100, blank=True, default="")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=20, editable=False, help_text="The token's first characters, to tell tokens apart.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "api_tokens"
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name or 'token'} ({self.hint}…)"
+
+    def new_token(self):
+        """Give this (unsaved) row a new token; returns the token, which is not kept anywhere."""
+        token = TOKEN_PREFIX + secrets.token_hex(32)
+        self.digest, self.hint = token_digest(token), token[: len(TOKEN_PREFIX) + 4]
+        return token
+
+    @classmethod
+    def issue(cls, name=""):
+        """A new token: (its saved row, the token)."""
+        row = cls(name=name)
+        token = row.new_token()
+        row.save()
+        return row, token

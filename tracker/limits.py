@@ -2,6 +2,7 @@
 
 import ipaddress
 import logging
+import re
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -114,9 +115,12 @@ class RequestBodyMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.upload_path = re.compile(settings.UPLOAD_PATH)
 
     def __call__(self, request):
         cap = settings.MAX_BODY_BYTES
+        if request.method == "POST" and self.upload_path.match(request.path_info):
+            cap = settings.MAX_UPLOAD_REQUEST_BYTES
         problem = request.META.get(BODY_PROBLEM)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if problem == BODY_TOO_LARGE or not declared.isdigit() or int(declared) > cap:

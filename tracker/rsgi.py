@@ -32,9 +32,15 @@ class RSGIToWSGI:
     not its body ever arrives. Addresses in `trusted_proxies` are exempt (behind a proxy, every
     client has its address)."""
 
-    def __init__(self, wsgi_app, *, threads, max_body_bytes, body_timeout, unfinished_per_client, trusted_proxies=()):
+    def __init__(
+        self, wsgi_app, *, threads, max_body_bytes, body_timeout, unfinished_per_client, trusted_proxies=(),
+        upload_path=None, max_upload_bytes=0,
+    ):
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
+        # Source-map chunks are larger than any report: their one route, with a token, may send more.
+        self.upload_path = upload_path
+        self.max_upload_bytes = max_upload_bytes
         self.body_timeout = body_timeout
         self.unfinished_per_client = unfinished_per_client
         self.trusted_proxies = tuple(trusted_proxies)
@@ -63,15 +69,27 @@ class RSGIToWSGI:
         status, headers, content = await loop.run_in_executor(self.pool, self._call, environ)
         protocol.response_bytes(status, headers, content)
 
+    def body_cap(self, environ):
+        """MAX_BODY_BYTES, or the upload cap for a POST with a bearer token to the upload route."""
+        if (
+            self.upload_path is not None
+            and environ["REQUEST_METHOD"] == "POST"
+            and environ.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
+            and self.upload_path.match(environ["PATH_INFO"])
+        ):
+            return self.max_upload_bytes
+        return self.max_body_bytes
+
     async def _read_body(self, protocol, environ):
         """(body, problem). A body still arriving after SLOW_BODY_SECONDS counts against its
         client's unfinished ones from then on; past the client's allowance it is given up."""
+        cap = self.body_cap(environ)
         declared = environ.get("CONTENT_LENGTH")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > cap):
             return b"", BODY_TOO_LARGE
         if declared == "0":
             return b"", None
-        reading = asyncio.ensure_future(self._collect(protocol, declared))
+        reading = asyncio.ensure_future(self._collect(protocol, declared, cap))
         try:
             done, _ = await asyncio.wait({reading}, timeout=min(SLOW_BODY_SECONDS, self.body_timeout))
             if done:
@@ -98,12 +116,12 @@ class RSGIToWSGI:
         except TimeoutError:
             return b"", BODY_TIMED_OUT
 
-    async def _collect(self, protocol, declared):
+    async def _collect(self, protocol, declared, cap):
         parts, size = [], 0
         async for chunk in protocol:
             parts.append(chunk)
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > cap:
                 return b"", BODY_TOO_LARGE
         # granian ends the stream, rather than raising, when the client breaks it off.
         if declared is not None and size != int(declared):

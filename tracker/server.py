@@ -10,6 +10,7 @@ workers are forked and stopped after they have finished their requests on SIGTER
 
 import gc
 import multiprocessing
+import re
 
 from granian.constants import Interfaces
 from granian.http import HTTP1Settings
@@ -36,6 +37,8 @@ def load_application(_target=None):
         body_timeout=settings.BODY_TIMEOUT,
         unfinished_per_client=settings.UNFINISHED_REQUESTS_PER_CLIENT,
         trusted_proxies=settings.TRUSTED_PROXY_NETWORKS,
+        upload_path=re.compile(settings.UPLOAD_PATH),
+        max_upload_bytes=settings.MAX_UPLOAD_REQUEST_BYTES,
     )
     gc.freeze()
     return app

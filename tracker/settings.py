@@ -247,6 +247,15 @@ WHITENOISE_USE_FINDERS = True
 MAX_BODY_BYTES = 256 * 1024
 # A Sentry envelope may inflate to Sentry's own limit for an event.
 MAX_ENVELOPE_BYTES = 1024 * 1024
+# Source maps arrive from sentry-cli in chunks (releases/uploads.py): CHUNKS_PER_REQUEST chunks of
+# at most CHUNK_BYTES in one request to UPLOAD_PATH, which alone may be that large.
+CHUNK_BYTES = 2 * 1024 * 1024
+CHUNKS_PER_REQUEST = 4
+MAX_UPLOAD_REQUEST_BYTES = CHUNKS_PER_REQUEST * CHUNK_BYTES + 256 * 1024
+UPLOAD_PATH = r"^/api/0/organizations/[^/]+/chunk-upload/?$"
+# An assembled artifact bundle, and all of one project's bundles together.
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+MAX_PROJECT_BUNDLE_BYTES = 1024 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 REST_FRAMEWORK = {

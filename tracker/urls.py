@@ -4,7 +4,12 @@ from django.views.generic import RedirectView
 
 from errors import views as errors
 from ingest import views as ingest
+from releases import api as tools
 from tracker import views as service
+
+ORG = r"(?P<org>[^/]+)"
+PROJECT = r"(?P<project>[^/]+)"
+VERSION = r"(?P<version>[^/]+)"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -17,6 +22,17 @@ urlpatterns = [
     re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", ingest.SentryEnvelopeView.as_view()),
     re_path(r"^api/(?P<project_id>[0-9]{1,18})/store/?$", ingest.SentryStoreView.as_view()),
     re_path(r"^api/(?P<project_id>[0-9]{1,18})/security/?$", ingest.SecurityReportView.as_view()),
+    # What sentry-cli and the bundler plugins call: releases and source-map uploads.
+    re_path(r"^api/0/?$", tools.ApiRootView.as_view()),
+    re_path(rf"^api/0/organizations/{ORG}/?$", tools.OrganizationView.as_view()),
+    re_path(rf"^api/0/organizations/{ORG}/releases/?$", tools.OrganizationReleasesView.as_view()),
+    re_path(rf"^api/0/organizations/{ORG}/releases/{VERSION}/?$", tools.ReleaseView.as_view()),
+    re_path(rf"^api/0/organizations/{ORG}/releases/{VERSION}/deploys/?$", tools.DeploysView.as_view()),
+    re_path(rf"^api/0/projects/{ORG}/{PROJECT}/releases/?$", tools.OrganizationReleasesView.as_view()),
+    re_path(rf"^api/0/projects/{ORG}/{PROJECT}/releases/{VERSION}/?$", tools.ReleaseView.as_view()),
+    re_path(rf"^api/0/projects/{ORG}/{PROJECT}/releases/{VERSION}/deploys/?$", tools.DeploysView.as_view()),
+    re_path(rf"^api/0/organizations/{ORG}/chunk-upload/?$", tools.ChunkUploadView.as_view()),
+    re_path(rf"^api/0/organizations/{ORG}/artifactbundle/assemble/?$", tools.AssembleView.as_view()),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,120 @@
+"""sentry-cli's chunked upload: chunks stored by SHA-1, then assembled into an artifact bundle
+per project. The database holds both, so every instance behind a load balancer sees them."""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+
+from projects.models import Project
+
+from .artifacts import BadBundle, read_bundle
+from .models import ArtifactBundle, BundleFile, UploadChunk
+
+# Assembly states as sentry-cli reads them.
+NOT_FOUND, OK, ERROR = "not_found", "ok", "error"
+
+
+class BadChunk(ValueError):
+    """A chunk that is not what its name says, or too large."""
+
+
+def store_chunks(chunks):
+    """Store (name, data) chunks; each name must be its data's SHA-1. Storing one twice is harmless."""
+    for name, data in chunks:
+        if len(data) > settings.CHUNK_BYTES:
+            raise BadChunk(f"chunk {name} is {len(data)} bytes; chunks are at most {settings.CHUNK_BYTES}.")
+        if hashlib.sha1(data, usedforsecurity=False).hexdigest() != name.lower():
+            raise BadChunk(f"chunk {name!r} is not named by its SHA-1.")
+    for name, data in chunks:
+        try:
+            with transaction.atomic():
+                UploadChunk.objects.get_or_create(checksum=name.lower(), defaults={"data": data})
+        except IntegrityError:
+            pass  # the same chunk, stored by a concurrent request
+
+
+@dataclass
+class Assembly:
+    state: str
+    missing_chunks: list = field(default_factory=list)
+    detail: str | None = None
+
+
+def find_projects(references):
+    """The projects named by slug, name or number, as sentry-cli sends them; unknown ones listed."""
+    found, unknown = [], []
+    for reference in references:
+        text = str(reference)
+        query = Q(slug=text) | Q(name=text)
+        if text.isdigit():
+            query |= Q(pk=int(text))
+        project = Project.objects.filter(query).first()
+        (found if project is not None else unknown).append(project or text)
+    return found, unknown
+
+
+def assemble(checksum, chunks, project_references, release="", dist=""):
+    """Assemble the bundle `checksum` from `chunks` for each project, or say which chunks are
+    missing first: sentry-cli uploads exactly those, then asks again."""
+    checksum = checksum.lower()
+    chunks = [chunk.lower() for chunk in chunks]
+    projects, unknown = find_projects(project_references)
+    if unknown or not projects:
+        return Assembly(ERROR, detail=f"Unknown project(s): {', '.join(unknown) or '(none given)'}.")
+    stored = set(UploadChunk.objects.filter(checksum__in=chunks).values_list("checksum", flat=True))
+    missing = [chunk for chunk in dict.fromkeys(chunks) if chunk not in stored]
+    if missing:
+        return Assembly(NOT_FOUND, missing)
+    todo = [p for p in projects if not ArtifactBundle.objects.filter(project=p, checksum=checksum).exists()]
+    if not todo:
+        return Assembly(OK)
+    data = b"".join(_chunk_data(chunks))
+    if len(data) > settings.MAX_BUNDLE_BYTES:
+        return Assembly(ERROR, detail=f"The bundle is {len(data)} bytes; at most {settings.MAX_BUNDLE_BYTES} are kept.")
+    if hashlib.sha1(data, usedforsecurity=False).hexdigest() != checksum:
+        return Assembly(ERROR, detail="The chunks do not add up to the bundle's checksum.")
+    try:
+        entries = read_bundle(data)
+    except BadBundle as exc:
+        return Assembly(ERROR, detail=f"Not a readable bundle: {exc}.")
+    for project in todo:
+        problem = _store_bundle(project, checksum, entries, len(data), release, dist)
+        if problem:
+            return Assembly(ERROR, detail=problem)
+    return Assembly(OK)
+
+
+def _chunk_data(chunks):
+    by_name = {}
+    for chunk in UploadChunk.objects.filter(checksum__in=set(chunks)).iterator():
+        by_name[chunk.checksum] = bytes(chunk.data)
+    return [by_name[chunk] for chunk in chunks]
+
+
+def _store_bundle(project, checksum, entries, size, release, dist):
+    """Store one project's copy of the bundle; a message if it would pass the project's cap."""
+    used = ArtifactBundle.objects.filter(project=project).aggregate(total=Sum("size"))["total"] or 0
+    if used + size > settings.MAX_PROJECT_BUNDLE_BYTES:
+        return (
+            f"Project {project.name!r} keeps at most {settings.MAX_PROJECT_BUNDLE_BYTES} bytes of bundles "
+            f"({used} used); remove old ones in the admin."
+        )
+    try:
+        with transaction.atomic():
+            bundle = ArtifactBundle.objects.create(
+                project=project, checksum=checksum, release=release[:250], dist=dist[:64], size=size,
+                file_count=len(entries),
+            )
+            BundleFile.objects.bulk_create(
+                BundleFile(
+                    bundle=bundle, project=project, debug_id=entry.debug_id, file_type=entry.file_type,
+                    url=entry.url, basename=entry.basename, data=entry.data,
+                )
+                for entry in entries
+            )
+    except IntegrityError:
+        pass  # the same bundle, assembled by a concurrent request
+    return None
