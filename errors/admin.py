@@ -16,12 +16,15 @@ from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
 
 from .models import Error, GroupEnvironment, NoReleaseYet, Occurrence
-from grouping.stacktrace import PYTHON, parse_stack
+from grouping.sourcemaps import MINIFIED_HEADING
+from grouping.stacktrace import JAVASCRIPT, PYTHON, parse_stack
 
 MESSAGE_PREVIEW = 90
 # Each search word adds a LIKE to one query; past this many the rest are ignored, with a message.
 MAX_SEARCH_WORDS = 10
 MAX_SEARCH_LENGTH = 200
+# A frame this far into its line is in minified code (source lines are rarely this long).
+MINIFIED_COLUMN = 300
 
 
 class LastSeenFilter(admin.SimpleListFilter):
@@ -210,8 +213,19 @@ class ErrorAdmin(admin.ModelAdmin):
             return "—"
         where = culprit["file"] if culprit["line"] is None else f'{culprit["file"]}:{culprit["line"]}'
         if culprit["function"]:
-            return format_html("<code>{}</code> in <code>{}</code>", where, culprit["function"])
-        return format_html("<code>{}</code>", where)
+            shown = format_html("<code>{}</code> in <code>{}</code>", where, culprit["function"])
+        else:
+            shown = format_html("<code>{}</code>", where)
+        if error.culprit_context:
+            return format_html("{}{}", shown, _source_context(error))
+        if looks_minified(error.traceback):
+            return format_html(
+                '{}<p class="minified-note">These frames look minified. Upload the bundle\'s source maps '
+                "with <code>sentry-cli sourcemaps upload</code> (README: Tools) and new reports will name "
+                "the original files and lines.</p>",
+                shown,
+            )
+        return shown
 
     @admin.display(description="traceback")
     def traceback_display(self, error):
@@ -292,6 +306,33 @@ class ErrorAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["errors/admin.css"]}
+
+
+def _source_context(error):
+    """The original source around a source-mapped culprit, its own line marked."""
+    context = json.loads(error.culprit_context)
+    first = (error.culprit_line or 1) - len(context["pre"])
+    rows = [*context["pre"], context["line"], *context["post"]]
+    marked = len(context["pre"])
+    return format_html(
+        '<pre class="source-context">{}</pre>',
+        format_html_join(
+            "\n",
+            "{}",
+            (
+                (format_html('<mark class="culprit">{} {}</mark>', first + i, row) if i == marked else f"{first + i} {row}",)
+                for i, row in enumerate(rows)
+            ),
+        ),
+    )
+
+
+def looks_minified(traceback):
+    """A JavaScript stack whose frames sit far into long lines, or in `.min.js` files."""
+    stack = parse_stack(traceback)
+    if stack.language != JAVASCRIPT or MINIFIED_HEADING in traceback:
+        return False
+    return any((frame.column or 0) > MINIFIED_COLUMN or frame.file.endswith(".min.js") for frame in stack.frames)
 
 
 def _culprit_line_index(error, lines):

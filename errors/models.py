@@ -47,6 +47,8 @@ class Error(models.Model):
     culprit_file = models.TextField(blank=True, default="")
     culprit_line = models.IntegerField(null=True, blank=True)
     culprit_function = models.TextField(blank=True, default="")
+    # The source lines around a source-mapped culprit, JSON {"pre", "line", "post"}; else empty.
+    culprit_context = models.TextField(blank=True, db_default="")
     # The newest report's release, and what a resolution waits for (ErrorQuerySet.resolve).
     # Defaults in the schema too: the ingest upsert is written in SQL.
     release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")

@@ -41,8 +41,8 @@ def accept(request, caller, report):
 def preview(caller, report):
     """How the report would be grouped, writing nothing (POST /api/errors?dry_run=1)."""
     if caller.grant is not None:
-        strategy = caller.grant.project.strategy
-    else:
-        project = Project.objects.filter(name=report.project).first()
-        strategy = project.strategy if project is not None else settings.FINGERPRINT_STRATEGY
-    return group_report(report, strategy)
+        return group_report(report, caller.grant.project.strategy, caller.grant.project.id)
+    project = Project.objects.filter(name=report.project).first()
+    if project is None:
+        return group_report(report, settings.FINGERPRINT_STRATEGY)
+    return group_report(report, project.strategy, project.id)

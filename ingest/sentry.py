@@ -70,7 +70,7 @@ def event_report(event, project):
         stack, template = Stack(UNKNOWN), fields["exception_type"]
     else:
         stack, template = event_stack(_text(event.get("platform")), exceptions[-1]), ""
-    return Report(**validate_event_report(fields), stack=stack, message_template=template)
+    return Report(**validate_event_report(fields), stack=stack, message_template=template, debug_ids=_debug_ids(event))
 
 
 def report_fields(event, project):
@@ -172,6 +172,22 @@ def _is_message(event, exceptions):
         return True
     last = exceptions[-1]
     return _object(last.get("mechanism")).get("synthetic") is True and not _text(last.get("type"))
+
+
+# A page rarely loads more scripts than this; the rest of a huge debug_meta is not read.
+MAX_DEBUG_IMAGES = 200
+
+
+def _debug_ids(event):
+    """Minified file -> debug ID, from `debug_meta.images` of type `sourcemap`."""
+    images = _object(event.get("debug_meta")).get("images")
+    found = {}
+    for image in images[:MAX_DEBUG_IMAGES] if isinstance(images, list) else ():
+        if isinstance(image, dict) and image.get("type") == "sourcemap":
+            code_file, debug_id = _text(image.get("code_file")), _text(image.get("debug_id"))
+            if code_file and 0 < len(debug_id) <= 36:
+                found[code_file] = debug_id
+    return found or None
 
 
 def _fingerprint(value):

@@ -17,6 +17,7 @@ from releases.recording import note_release, release_first_seen
 from releases.versions import is_older
 
 from .scrub import Scrubber
+from .symbolicate import Symbolicated, symbolicate
 
 logger = logging.getLogger("errors.ingest")
 
@@ -46,6 +47,8 @@ class Report:
     stack: Stack | None = None
     # What a report with no frames is grouped by, when not its message: a captured message's template.
     message_template: str = ""
+    # Minified file -> its debug ID, from a Sentry event's debug_meta (releases.lookup).
+    debug_ids: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -68,20 +71,25 @@ def guess_source(stack):
 
 @dataclass(frozen=True)
 class Grouping:
-    """How a report is grouped: its parsed stack, culprit frame and fingerprint."""
+    """How a report is grouped: its stack (source-mapped), culprit frame and fingerprint."""
 
     stack: Stack
     culprit: Frame | None
     fingerprint: str
     strategy: str
+    symbolicated: Symbolicated
 
 
-def group_report(report, strategy):
+def group_report(report, strategy, project_id=None):
+    """Symbolicate, then group: the stack as sent or parsed, minified frames resolved through
+    the project's source maps (none for a project not yet stored, as in a dry run)."""
     stack = report.stack if report.stack is not None else parse_stack(report.traceback)
+    symbolicated = symbolicate(stack, project_id, report.release, report.debug_ids)
+    stack = symbolicated.stack
     fingerprint = compute_fingerprint(
         report.project, report.exception_type, stack, strategy, report.message_template or report.message, report.fingerprint
     )
-    return Grouping(stack, stack.culprit, fingerprint, strategy)
+    return Grouping(stack, stack.culprit, fingerprint, strategy, symbolicated)
 
 
 def record_error(report, project):
@@ -96,7 +104,7 @@ def record_error(report, project):
     """
     started = time.perf_counter()
     scrubber = Scrubber(settings.SCRUB_FIELDS)
-    grouping = group_report(report, project.strategy)
+    grouping = group_report(report, project.strategy, project.id)
     culprit = grouping.culprit
     group = {
         "fingerprint": grouping.fingerprint,
@@ -104,11 +112,12 @@ def record_error(report, project):
         "exception_type": report.exception_type,
         "environment": report.environment,
         "message": report.message,
-        "traceback": report.traceback,
+        "traceback": grouping.symbolicated.traceback(report.traceback),
         "source": report.source or guess_source(grouping.stack),
         "culprit_file": culprit.file if culprit else "",
         "culprit_line": culprit.line if culprit else None,
         "culprit_function": culprit.function if culprit else "",
+        "culprit_context": grouping.symbolicated.culprit_context(),
         "release": report.release,
     }
     occurrence = {
@@ -144,13 +153,13 @@ def record_error(report, project):
 
 _GROUP_COLUMNS = [
     "fingerprint", "project", "exception_type", "environment", "message", "traceback", "source",
-    "culprit_file", "culprit_line", "culprit_function", "release",
+    "culprit_file", "culprit_line", "culprit_function", "culprit_context", "release",
 ]
 # The newest report's text and culprit replace the group's; first_seen never changes. Whether it
 # stays resolved was decided with the row locked (_count_into_group).
 _LATEST_COLUMNS = [
-    "environment", "message", "traceback", "source", "culprit_file", "culprit_line", "culprit_function", "release",
-    "resolved", "resolved_in_release", "resolved_in_next_release",
+    "environment", "message", "traceback", "source", "culprit_file", "culprit_line", "culprit_function",
+    "culprit_context", "release", "resolved", "resolved_in_release", "resolved_in_next_release",
 ]
 _UPSERT_GROUP = (
     f"INSERT INTO errors ({', '.join(_GROUP_COLUMNS)}, count, first_seen, last_seen, resolved, resolved_in_release, "
@@ -228,6 +237,7 @@ def overflow_group(group, project):
         "culprit_file": "",
         "culprit_line": None,
         "culprit_function": "",
+        "culprit_context": "",
     }
 
 

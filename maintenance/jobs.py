@@ -1,4 +1,5 @@
-"""The service's background work: alert sending and the daily retention purge.
+"""The service's background work: alert sending and the daily retention purge (resolved groups,
+unused source-map bundles).
 
 One thread in each instance's main server process (tracker/server.py). Alert rows are claimed
 one by one and the retention run by a lease row, so any number of instances can run this
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from errors.models import AlertBudget, JobLease, NewGroupBudget
 from notifications import alerts
+from releases.uploads import purge_unused_bundles
 
 from .retention import purge_projects
 
@@ -35,6 +37,7 @@ def claim_lease(name, interval, now=None):
 def run_retention_if_due(now=None):
     if claim_lease("retention", RETENTION_INTERVAL, now):
         purge_projects()
+        purge_unused_bundles()
         forget_old_budgets(now or timezone.now())
 
 

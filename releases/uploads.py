@@ -3,14 +3,17 @@ per project. The database holds both, so every instance behind a load balancer s
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from projects.models import Project
 
 from .artifacts import BadBundle, read_bundle
+from .lookup import forget_uploads
 from .models import ArtifactBundle, BundleFile, UploadChunk
 
 # Assembly states as sentry-cli reads them.
@@ -84,6 +87,7 @@ def assemble(checksum, chunks, project_references, release="", dist=""):
         problem = _store_bundle(project, checksum, entries, len(data), release, dist)
         if problem:
             return Assembly(ERROR, detail=problem)
+    forget_uploads()
     return Assembly(OK)
 
 
@@ -118,3 +122,25 @@ def _store_bundle(project, checksum, entries, size, release, dist):
     except IntegrityError:
         pass  # the same bundle, assembled by a concurrent request
     return None
+
+
+# Chunks are assembled within seconds of their upload; any older are leftovers of an upload
+# that never finished.
+CHUNKS_KEPT = timedelta(days=1)
+
+
+def purge_unused_bundles(now=None):
+    """Remove bundles no report has used for a project's retention days (RETENTION_DAYS unless
+    the project sets its own) and chunks left by unfinished uploads; returns the bundles removed."""
+    now = now or timezone.now()
+    removed = 0
+    for project in Project.objects.filter(artifact_bundles__isnull=False).distinct():
+        cutoff = now - timedelta(days=project.days_kept)
+        stale = ArtifactBundle.objects.filter(project=project).filter(
+            Q(last_used_at__lt=cutoff) | Q(last_used_at__isnull=True, created_at__lt=cutoff)
+        )
+        removed += stale.delete()[1].get(ArtifactBundle._meta.label, 0)
+    UploadChunk.objects.filter(created_at__lt=now - CHUNKS_KEPT).delete()
+    if removed:
+        forget_uploads()
+    return removed

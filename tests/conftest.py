@@ -19,13 +19,16 @@ ERROR_TRACKER = Path(sys.executable).with_name("error-tracker")
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limit_counters():
-    """Each test starts with no requests counted against its client IP, and no key remembered."""
+    """Each test starts with no requests counted against its client IP, and no key or upload
+    remembered."""
     from django.core.cache import cache
 
     from projects.auth import forget_cached_keys
+    from releases.lookup import forget_uploads
 
     cache.clear()
     forget_cached_keys()
+    forget_uploads()
 
 
 @pytest.fixture

@@ -231,3 +231,27 @@ def test_a_bundle_past_the_projects_cap_is_refused(cli, shop, settings):
 
     assert result["state"] == "error" and "keeps at most" in result["detail"]
     assert ArtifactBundle.objects.count() == 0
+
+
+def test_retention_removes_bundles_no_report_used_and_leftover_chunks(cli, shop, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from releases.models import UploadChunk
+    from releases.uploads import purge_unused_bundles
+
+    old, used, fresh = (bundle_bytes(debug_id=f"{n}" * 8 + "-0000-0000-0000-000000000000") for n in (1, 2, 3))
+    for data in (old, used, fresh):
+        upload(cli, [data])
+        assert assemble(cli, data, [data])["state"] == "ok"
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_DAYS + 1)
+    ArtifactBundle.objects.filter(checksum__in=[sha1(old), sha1(used)]).update(created_at=long_ago)
+    ArtifactBundle.objects.filter(checksum=sha1(used)).update(last_used_at=timezone.now())
+    UploadChunk.objects.filter(checksum=sha1(fresh)).update(created_at=long_ago)
+
+    assert purge_unused_bundles() == 1
+
+    assert set(ArtifactBundle.objects.values_list("checksum", flat=True)) == {sha1(used), sha1(fresh)}
+    assert not UploadChunk.objects.filter(checksum=sha1(fresh)).exists()
+    assert BundleFile.objects.count() == 4

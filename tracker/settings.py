@@ -69,6 +69,8 @@ CORS_EXPOSE_HEADERS = [
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 FINGERPRINT_STRATEGY = env.choice("FINGERPRINT_STRATEGY", "line", ("line", "function", "stack"))
+# Parsed source maps kept per process (releases/lookup.py), least recently used out first.
+SOURCEMAP_CACHE_BYTES = env.integer("SOURCEMAP_CACHE_MB", 64, minimum=0, maximum=65536) * 1024 * 1024
 
 _LOG_LEVELS = {"error": "ERROR", "warn": "WARNING", "warning": "WARNING", "info": "INFO", "debug": "DEBUG"}
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", tuple(_LOG_LEVELS))
