@@ -41,6 +41,13 @@ def test_createproject_refuses_bad_options(tmp_path, args, message):
     assert message in result.stderr
 
 
+# The project page's list of source-map bundles (releases/admin.py), empty here.
+NO_BUNDLES = {
+    "artifact_bundles-TOTAL_FORMS": "0", "artifact_bundles-INITIAL_FORMS": "0",
+    "artifact_bundles-MIN_NUM_FORMS": "0", "artifact_bundles-MAX_NUM_FORMS": "1000",
+}
+
+
 @pytest.fixture
 def admin_client(client, db):
     client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
@@ -53,6 +60,7 @@ def test_a_project_made_in_the_admin_has_a_key_whose_dsn_is_shown(admin_client, 
         "name": "web shop", "slug": "web-shop", "events_per_minute": "10000", "new_groups_per_hour": "1000",
         "fingerprint_strategy": "", "retention_days": "", "alert_emails": "", "alert_environments": "",
         "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
+        **NO_BUNDLES,
     }
 
     response = admin_client.post("/admin/projects/project/add/", form)
@@ -75,6 +83,7 @@ def test_a_key_deactivated_in_the_admin_stops_working(admin_client):
         "name": "shop", "slug": project.slug, "events_per_minute": "10000", "new_groups_per_hour": "1000",
         "fingerprint_strategy": "", "retention_days": "", "alert_emails": "", "alert_environments": "",
         "keys-TOTAL_FORMS": "1", "keys-INITIAL_FORMS": "1", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
+        **NO_BUNDLES,
         "keys-0-id": str(key.pk), "keys-0-project": str(project.pk), "keys-0-label": "web",
         "keys-0-allowed_origins": "", "keys-0-events_per_minute": "",
     }

@@ -255,3 +255,17 @@ def test_retention_removes_bundles_no_report_used_and_leftover_chunks(cli, shop,
     assert set(ArtifactBundle.objects.values_list("checksum", flat=True)) == {sha1(used), sha1(fresh)}
     assert not UploadChunk.objects.filter(checksum=sha1(fresh)).exists()
     assert BundleFile.objects.count() == 4
+
+
+def test_the_project_page_lists_its_bundles_with_size_and_release(cli, shop, admin_client):
+    data = bundle_bytes()
+    upload(cli, [data])
+    assemble(cli, data, [data], version="shop@2.0.0")
+
+    page = admin_client.get(f"/admin/projects/project/{shop.pk}/change/").content.decode()
+
+    from django.template.defaultfilters import filesizeformat
+
+    assert "Source-map bundles" in page and "shop@2.0.0" in page and str(filesizeformat(len(data))) in page
+    assert admin_client.get("/admin/releases/artifactbundle/").status_code == 200
+    assert admin_client.get("/admin/releases/release/").status_code == 200
