@@ -419,6 +419,106 @@ def print_row(row):
         )
 
 
+# --- minified reports, with and without a source map --------------------------------------
+
+SOURCEMAP_FIXTURE = REPO / "tests" / "fixtures" / "sourcemaps" / "dist"
+BUNDLE_URL = "https://shop.example.com/static/app.min.js"
+
+
+def minified_bodies(project, count=100):
+    """Reports of the esbuild fixture's three bugs, as Node printed them, from a web URL."""
+    stacks = [stack.strip("\n") for stack in (SOURCEMAP_FIXTURE / "stack.txt").read_text().split("\n\n") if stack.strip()]
+    bodies = []
+    for n in range(count):
+        stack = stacks[n % len(stacks)].replace(str(SOURCEMAP_FIXTURE / "app.min.js"), BUNDLE_URL)
+        headline = stack.split("\n", 1)[0]
+        exception_type, _, message = headline.partition(": ")
+        bodies.append(json.dumps({
+            "project": project, "environment": "prod", "exception_type": exception_type, "message": f"{message} #{n}",
+            "traceback": stack, "release": "1.0.0", "source": "browser",
+        }))
+    return bodies
+
+
+def artifact_bundle():
+    """The fixture's minified file and map as sentry-cli packs them, at ~/static/app.min.js."""
+    import io
+    import zipfile
+
+    debug_id = "5b8a7e1c-0d2f-4c1e-9a7b-3f6e2d1c0b9a"
+    buffer = io.BytesIO()
+    buffer.write(b"SYSB\x02\x00\x00\x00")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("files/_/_/app.min.js", (SOURCEMAP_FIXTURE / "app.min.js").read_bytes())
+        archive.writestr("files/_/_/app.min.js.map", (SOURCEMAP_FIXTURE / "app.min.js.map").read_bytes())
+        archive.writestr("manifest.json", json.dumps({"files": {
+            "files/_/_/app.min.js": {"type": "minified_source", "url": "~/static/app.min.js",
+                                     "headers": {"debug-id": debug_id, "sourcemap": "app.min.js.map"}},
+            "files/_/_/app.min.js.map": {"type": "source_map", "url": "~/static/app.min.js.map",
+                                         "headers": {"debug-id": debug_id}},
+        }}))
+    return buffer.getvalue()
+
+
+def upload_bundle(instance, project):
+    """Upload and assemble the fixture bundle for `project` the way sentry-cli does."""
+    import hashlib
+
+    token = instance.manage("createtoken", "--name", "bench").strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    data = artifact_bundle()
+    checksum = hashlib.sha1(data).hexdigest()
+    base = f"{instance.url}/api/0/organizations/bench"
+    requests.post(f"{base}/chunk-upload/", files={"file": (checksum, data)}, headers=auth, timeout=30).raise_for_status()
+    answer = requests.post(
+        f"{base}/artifactbundle/assemble/", json={"checksum": checksum, "chunks": [checksum], "projects": [project]},
+        headers=auth, timeout=30,
+    ).json()
+    if answer["state"] != "ok":
+        raise RuntimeError(f"bundle not stored: {answer}")
+
+
+def measure_minified(scratch, connections_list, duration):
+    """Minified stack reports to a project with the map uploaded and to one without."""
+    instance = Instance(scratch / "minified", {})
+    try:
+        for name in ("with-map", "without-map"):
+            instance.manage("createproject", name)
+        instance.manage(
+            "shell", "-c",
+            "from projects.models import Project; Project.objects.update(events_per_minute=10**9, new_groups_per_hour=10**9)",
+        )
+        upload_bundle(instance, "with-map")
+        print("\nminified stack reports (esbuild bundle, 3 bugs), POST /api/errors, SQLite:", flush=True)
+        for connections in connections_list:
+            # Alternated, so that drift of the shared machine shows as the spread of each.
+            for name in ("without-map", "with-map", "without-map", "with-map"):
+                folder = scratch / f"lua-{name}"
+                folder.mkdir(exist_ok=True)
+                script = write_lua(folder, minified_bodies(name), "/api/errors")
+                run_parallel_wrk([instance.url], script, connections, 3)  # warm-up (and the map cache)
+                result = measure_route([instance], script, connections, duration)
+                print(
+                    f"  {name:<12} c={connections:<3} {result['rps']:7.0f} req/s | p99 {result['p99_us'] / 1000:6.1f} ms | "
+                    f"service CPU per request {result['cpu_us']:5.0f} us | non-2xx {result['non2xx']}",
+                    flush=True,
+                )
+        groups = stored_sqlite_groups(scratch / "minified" / "errors.db")
+        print(f"  groups: {groups}", flush=True)
+    finally:
+        instance.stop()
+
+
+def stored_sqlite_groups(path):
+    """project -> [culprit file:line] of its groups."""
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT project, culprit_file, culprit_line FROM errors ORDER BY project, culprit_line").fetchall()
+    found = {}
+    for project, file, line in rows:
+        found.setdefault(project, []).append(f"{file.rsplit('/', 1)[-1]}:{line}")
+    return found
+
+
 # --- parsing and admin ---------------------------------------------------------------------
 
 
@@ -554,6 +654,7 @@ def main():
     parser.add_argument("--connections", default="8,32", help="comma-separated connection counts (default 8,32)")
     parser.add_argument("--skip-postgres", action="store_true", help="only the default SQLite deployment")
     parser.add_argument("--skip-admin", action="store_true", help="skip the 100,000-group admin measurement")
+    parser.add_argument("--only-minified", action="store_true", help="only the minified-report measurement")
     parser.add_argument(
         "--baseline", metavar="REV",
         help="only SQLite ingest and envelopes, for git revision REV and for this checkout, back to back",
@@ -562,6 +663,10 @@ def main():
     connections_list = [int(c) for c in args.connections.split(",")]
     if args.baseline:
         return compare_with_baseline(args.baseline, connections_list, args.duration)
+    if args.only_minified:
+        with tempfile.TemporaryDirectory(prefix="et-bench-") as scratch:
+            measure_minified(Path(scratch), connections_list, args.duration)
+        return 0
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="et-bench-") as scratch:
@@ -588,6 +693,7 @@ def main():
                     finally:
                         for running in instances:
                             running.stop()
+        measure_minified(scratch, connections_list, args.duration)
         measure_parsing()
         if not args.skip_admin:
             measure_admin(scratch)
