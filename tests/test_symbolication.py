@@ -164,3 +164,14 @@ def test_without_a_map_a_bundles_content_hash_does_not_split_groups(shop, api, f
     assert renamed["fingerprint"] == first["fingerprint"]
     [detail] = stored(api)
     assert detail["error"]["culprit"]["file"] == grouped_as
+
+
+def test_the_admin_says_when_frames_look_minified_and_how_to_upload_maps(shop, api, admin_client):
+    error_id = send(api, STACKS[0], project="shop")["id"]
+    readable = send(api, "TypeError: x\n    at addToCart (https://shop.example.com/static/cart.js:12:9)", project="shop")["id"]
+
+    minified_page = admin_client.get(f"/admin/errors/error/{error_id}/change/").content.decode()
+    readable_page = admin_client.get(f"/admin/errors/error/{readable}/change/").content.decode()
+
+    assert 'class="minified-note"' in minified_page and "sentry-cli sourcemaps upload" in minified_page
+    assert 'class="minified-note"' not in readable_page
