@@ -113,7 +113,7 @@ def record_error(report, project):
         "environment": report.environment,
         "message": report.message,
         "traceback": grouping.symbolicated.traceback(report.traceback),
-        "source": report.source or guess_source(grouping.stack),
+        "source": report.source or guess_source(grouping.symbolicated.reported),
         "culprit_file": culprit.file if culprit else "",
         "culprit_line": culprit.line if culprit else None,
         "culprit_function": culprit.function if culprit else "",

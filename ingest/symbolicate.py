@@ -16,9 +16,11 @@ CONTEXT_LINE_CHARACTERS = 300
 
 @dataclass(frozen=True)
 class Symbolicated:
-    """`stack` is what grouping uses; `resolved` says, frame by frame, what a map resolved."""
+    """`stack` is what grouping uses; `resolved` says, frame by frame, what a map resolved;
+    `reported` is the stack as it arrived (its URLs say a browser sent it)."""
 
     stack: Stack
+    reported: Stack
     resolved: tuple = ()
 
     @property
@@ -52,9 +54,9 @@ class Symbolicated:
 def symbolicate(stack, project_id, release="", debug_ids=None):
     """`stack` with each minified frame the map of its file resolves replaced by the original."""
     if stack.language != JAVASCRIPT or not stack.frames:
-        return Symbolicated(stack)
+        return Symbolicated(stack, stack)
     if project_id is None or not project_has_maps(project_id):
-        return Symbolicated(Stack(stack.language, tuple(_without_hash(frame) for frame in stack.frames)))
+        return Symbolicated(Stack(stack.language, tuple(_without_hash(frame) for frame in stack.frames)), stack)
     debug_ids = debug_ids or {}
     frames, resolved = [], []
     for frame in stack.frames:
@@ -62,7 +64,7 @@ def symbolicate(stack, project_id, release="", debug_ids=None):
         original = sourcemap.resolve(frame) if sourcemap is not None else None
         frames.append(original.frame if original is not None else _without_hash(frame))
         resolved.append(original)
-    return Symbolicated(Stack(stack.language, tuple(frames)), tuple(resolved))
+    return Symbolicated(Stack(stack.language, tuple(frames)), stack, tuple(resolved))
 
 
 def _cut(line):

@@ -129,6 +129,16 @@ def test_a_sentry_event_is_resolved_by_its_debug_id_whatever_the_url(cli, shop, 
     assert detail["error"]["release"] == "1.0.0"
 
 
+def test_a_source_mapped_report_from_a_web_page_is_still_from_the_browser(cli, shop, api):
+    uploaded(cli, url="~/static/app.min.js")
+    stack = STACKS[0].replace(str(DIST / "app.min.js"), "https://shop.example.com/static/app.min.js")
+
+    send(api, stack, project="shop", source=...)
+
+    [detail] = stored(api)
+    assert (detail["error"]["culprit"]["file"], detail["error"]["source"]) == ("src/util.js", "browser")
+
+
 def test_the_admin_shows_the_source_around_the_culprit(cli, shop, api, admin_client):
     uploaded(cli)
     error_id = send(api, STACKS[0], project="shop")["id"]
