@@ -430,7 +430,8 @@ def minified_bodies(project, count=100):
     stacks = [stack.strip("\n") for stack in (SOURCEMAP_FIXTURE / "stack.txt").read_text().split("\n\n") if stack.strip()]
     bodies = []
     for n in range(count):
-        stack = stacks[n % len(stacks)].replace(str(SOURCEMAP_FIXTURE / "app.min.js"), BUNDLE_URL)
+        # Node printed the recorder's path to the bundle; the reports come from a web page.
+        stack = re.sub(r"/\S+?/dist/app\.min\.js", BUNDLE_URL, stacks[n % len(stacks)])
         headline = stack.split("\n", 1)[0]
         exception_type, _, message = headline.partition(": ")
         bodies.append(json.dumps({

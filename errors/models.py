@@ -5,12 +5,9 @@ import json
 from django.db import models
 from django.utils import timezone
 
-from releases.models import Release
+from releases.models import RELEASE_CHARACTERS, Release
 
 OCCURRENCES_KEPT = 5
-
-
-RELEASE_CHARACTERS = 250
 
 
 class ErrorQuerySet(models.QuerySet):

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from releases.models import RELEASE_CHARACTERS
+
 from .models import Error, Occurrence
 
 
@@ -68,7 +70,7 @@ class OccurrenceSerializer(serializers.ModelSerializer):
 class ResolveSerializer(serializers.Serializer):
     """The optional body of POST /api/errors/{id}/resolve: in which release the fix ships."""
 
-    in_release = serializers.CharField(required=False, max_length=250)
+    in_release = serializers.CharField(required=False, max_length=RELEASE_CHARACTERS)
     in_next_release = serializers.BooleanField(required=False, default=False)
 
     def validate(self, data):

@@ -197,12 +197,18 @@ def _split_location(location):
     return head, number, None
 
 
-def _js_frame(file, line, column, function):
-    file = file.strip()
+def without_query(file):
+    """A script's URL without its query string and fragment, so cache-busters (`app.js?v=3`)
+    do not split groups."""
     if "?" in file:
         file = file.split("?", 1)[0]
     if "#" in file:
         file = file.split("#", 1)[0]
+    return file
+
+
+def _js_frame(file, line, column, function):
+    file = without_query(file.strip())
     return Frame(
         file=file,
         line=line,

@@ -1,7 +1,7 @@
 """A Sentry event's frames -> our frames, grouped as the SDK sent them. Pure: no Django imports."""
 
 from .frames import JAVASCRIPT, MAX_FRAMES, MAX_LINE_DIGITS, PYTHON, Frame, Stack
-from .javascript import javascript_in_app
+from .javascript import javascript_in_app, without_query
 from .python import python_in_app
 
 JAVASCRIPT_PLATFORMS = ("javascript", "node")
@@ -42,10 +42,11 @@ def event_stack(platform, exception):
     javascript = platform in JAVASCRIPT_PLATFORMS
     frames = []
     for frame in event_frames(exception):
+        path = without_query(frame["path"]) if javascript else frame["path"]
         in_app = frame["in_app"]
         if in_app is None:
-            in_app = javascript_in_app(frame["path"], frame["line"]) if javascript else python_in_app(frame["path"])
-        frames.append(Frame(frame["path"], frame["line"], frame["column"], frame["function"], in_app, frame["module"]))
+            in_app = javascript_in_app(path, frame["line"]) if javascript else python_in_app(path)
+        frames.append(Frame(path, frame["line"], frame["column"], frame["function"], in_app, frame["module"]))
     return Stack(JAVASCRIPT, tuple(reversed(frames))) if javascript else Stack(PYTHON, tuple(frames))
 
 

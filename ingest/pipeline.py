@@ -41,8 +41,8 @@ def accept(request, caller, report):
 def preview(caller, report):
     """How the report would be grouped, writing nothing (POST /api/errors?dry_run=1)."""
     if caller.grant is not None:
-        return group_report(report, caller.grant.project.strategy, caller.grant.project.id)
+        return group_report(report, caller.grant.project.strategy, caller.grant.project.id, dry_run=True)
     project = Project.objects.filter(name=report.project).first()
     if project is None:
-        return group_report(report, settings.FINGERPRINT_STRATEGY)
-    return group_report(report, project.strategy, project.id)
+        return group_report(report, settings.FINGERPRINT_STRATEGY, dry_run=True)
+    return group_report(report, project.strategy, project.id, dry_run=True)

@@ -80,11 +80,11 @@ class Grouping:
     symbolicated: Symbolicated
 
 
-def group_report(report, strategy, project_id=None):
+def group_report(report, strategy, project_id=None, dry_run=False):
     """Symbolicate, then group: the stack as sent or parsed, minified frames resolved through
-    the project's source maps (none for a project not yet stored, as in a dry run)."""
+    the project's source maps (none for a project not yet stored)."""
     stack = report.stack if report.stack is not None else parse_stack(report.traceback)
-    symbolicated = symbolicate(stack, project_id, report.release, report.debug_ids)
+    symbolicated = symbolicate(stack, project_id, report.release, report.debug_ids, dry_run)
     stack = symbolicated.stack
     fingerprint = compute_fingerprint(
         report.project, report.exception_type, stack, strategy, report.message_template or report.message, report.fingerprint

@@ -51,16 +51,21 @@ class Symbolicated:
         return "\n".join(lines) + f"\n\n{MINIFIED_HEADING}\n" + reported
 
 
-def symbolicate(stack, project_id, release="", debug_ids=None):
-    """`stack` with each minified frame the map of its file resolves replaced by the original."""
+def symbolicate(stack, project_id, release="", debug_ids=None, dry_run=False):
+    """`stack` with each minified frame the map of its file resolves replaced by the original;
+    a dry run leaves no trace (bundles are not marked used)."""
     if stack.language != JAVASCRIPT or not stack.frames:
         return Symbolicated(stack, stack)
     if project_id is None or not project_has_maps(project_id):
         return Symbolicated(Stack(stack.language, tuple(_without_hash(frame) for frame in stack.frames)), stack)
     debug_ids = debug_ids or {}
-    frames, resolved = [], []
+    frames, resolved, maps = [], [], {}
     for frame in stack.frames:
-        sourcemap = source_map_for(project_id, frame.file, release, debug_ids.get(frame.file, "")) if frame.line else None
+        # Frames of one report mostly share one bundle: its map is found once per report.
+        location = (frame.file, debug_ids.get(frame.file, ""))
+        if location not in maps:
+            maps[location] = source_map_for(project_id, frame.file, release, location[1], note_use=not dry_run)
+        sourcemap = maps[location] if frame.line else None
         original = sourcemap.resolve(frame) if sourcemap is not None else None
         frames.append(original.frame if original is not None else _without_hash(frame))
         resolved.append(original)

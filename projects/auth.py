@@ -71,7 +71,7 @@ class Caller:
 
     @property
     def is_master(self):
-        return self.grant is None
+        return self.grant is None and self.token_id is None
 
 
 class _TimedCache:

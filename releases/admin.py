@@ -6,22 +6,22 @@ from django.template.defaultfilters import filesizeformat
 
 from projects.admin import ProjectAdmin
 
-from .lookup import forget_uploads
 from .models import ArtifactBundle, Release
+
+
+@admin.display(description="size", ordering="size")
+def size_display(bundle):
+    return filesizeformat(bundle.size)
 
 
 class ArtifactBundleInline(admin.TabularInline):
     model = ArtifactBundle
     extra = 0
     can_delete = True
-    fields = ["release", "dist", "file_count", "size_display", "created_at", "last_used_at"]
+    fields = ["release", "dist", "file_count", size_display, "created_at", "last_used_at"]
     readonly_fields = fields
     verbose_name = "source-map bundle"
     show_change_link = False
-
-    @admin.display(description="size")
-    def size_display(self, bundle):
-        return filesizeformat(bundle.size)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -34,28 +34,16 @@ ProjectAdmin.inlines = [*ProjectAdmin.inlines, ArtifactBundleInline]
 class ArtifactBundleAdmin(admin.ModelAdmin):
     """Uploaded by sentry-cli only; here they are listed and removed."""
 
-    list_display = ["project", "release", "dist", "file_count", "size_display", "created_at", "last_used_at"]
+    list_display = ["project", "release", "dist", "file_count", size_display, "created_at", "last_used_at"]
     list_filter = ["project"]
     list_select_related = ["project"]
     readonly_fields = ["project", "checksum", "release", "dist", "file_count", "size", "created_at", "last_used_at"]
-
-    @admin.display(description="size", ordering="size")
-    def size_display(self, bundle):
-        return filesizeformat(bundle.size)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        forget_uploads()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        forget_uploads()
 
 
 @admin.register(Release)

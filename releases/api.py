@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from projects.auth import BearerTokenAuthentication
 
 from . import uploads
-from .models import Release
+from .models import RELEASE_CHARACTERS, Release
+from .recording import announce_release
 
 # What sentry-cli 2.x needs in `accept` to use debug-ID bundles (3.x and the toolkit ignore it).
 ACCEPT = ["release_files", "artifact_bundles", "artifact_bundles_v2", "sources"]
@@ -27,7 +28,7 @@ class ToolsOnly(BasePermission):
     """API tokens and API_KEY; a project's DSN key never reaches these routes."""
 
     def has_permission(self, request, view):
-        return request.user is not None and request.user.grant is None
+        return request.user is not None and (request.user.is_master or request.user.token_id is not None)
 
 
 class ToolView(APIView):
@@ -56,7 +57,7 @@ class OrganizationView(ToolView):
 
 
 class NewReleaseSerializer(serializers.Serializer):
-    version = serializers.CharField(max_length=250)
+    version = serializers.CharField(max_length=RELEASE_CHARACTERS)
     projects = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
     dateReleased = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -90,14 +91,6 @@ def _projects_or_400(references):
     return projects
 
 
-def _note_releases(version, projects, date_released=None):
-    for project in projects:
-        release, _ = Release.objects.get_or_create(project=project, version=version)
-        if date_released is not None:
-            Release.objects.filter(pk=release.pk).update(date_released=date_released)
-    return Release.objects.filter(version=version, project__in=projects).select_related("project")
-
-
 class OrganizationReleasesView(ToolView):
     """POST: `sentry-cli releases new` (3.x, and 2.x for several projects), the plugins."""
 
@@ -107,7 +100,7 @@ class OrganizationReleasesView(ToolView):
         references = [project] if project is not None else body.validated_data["projects"]
         projects = _projects_or_400(references)
         version = body.validated_data["version"]
-        releases = _note_releases(version, projects, body.validated_data.get("dateReleased"))
+        releases = announce_release(version, projects, body.validated_data.get("dateReleased"))
         return Response(release_info(version, releases), status=status.HTTP_201_CREATED)
 
     def get(self, request, org, project=None):
@@ -124,6 +117,8 @@ class ReleaseView(ToolView):
     """GET `releases info`; PUT `releases finalize` and `set-commits` (commits are not kept)."""
 
     def _releases(self, version, project):
+        if len(version) > RELEASE_CHARACTERS:
+            raise Http404(f"Release versions are at most {RELEASE_CHARACTERS} characters.")
         releases = Release.objects.filter(version=version).select_related("project")
         if project is not None:
             releases = releases.filter(project__in=_projects_or_400([project]))
@@ -140,7 +135,7 @@ class ReleaseView(ToolView):
         body.is_valid(raise_exception=True)
         named = [project] if project is not None else body.validated_data["projects"]
         projects = _projects_or_400(named) if named else [r.project for r in self._releases(version, None)]
-        releases = _note_releases(version, projects, body.validated_data.get("dateReleased"))
+        releases = announce_release(version, projects, body.validated_data.get("dateReleased"))
         return Response(release_info(version, releases))
 
 
@@ -151,7 +146,7 @@ class DeploysView(ToolView):
         environment = request.data.get("environment") if isinstance(request.data, dict) else None
         if not isinstance(environment, str) or not environment:
             raise ParseError("A deploy needs an environment.")
-        return Response({"id": "1", "environment": environment, "dateFinished": timezone.now()}, status=201)
+        return Response({"id": "1", "environment": environment, "dateFinished": timezone.now()}, status=status.HTTP_201_CREATED)
 
 
 # --- chunked uploads -----------------------------------------------------------------------
@@ -215,9 +210,9 @@ def _gunzip(data, name):
 
 class AssembleSerializer(serializers.Serializer):
     checksum = serializers.RegexField(r"^[0-9a-fA-F]{40}$")
-    chunks = serializers.ListField(child=serializers.RegexField(r"^[0-9a-fA-F]{40}$"), max_length=10_000)
+    chunks = serializers.ListField(child=serializers.RegexField(r"^[0-9a-fA-F]{40}$"), max_length=1000)
     projects = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
-    version = serializers.CharField(max_length=250, required=False, default="", allow_blank=True)
+    version = serializers.CharField(max_length=RELEASE_CHARACTERS, required=False, default="", allow_blank=True)
     dist = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
 
 

@@ -5,10 +5,14 @@ names each entry's type, `~/…` URL and debug ID. Pure: no Django imports."""
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 # Inflated, a bundle's files may not exceed this many bytes together (a zip bomb stops here).
 MAX_INFLATED_BYTES = 256 * 1024 * 1024
+# What zipfile raises for an archive it cannot read: corrupt, truncated, encrypted (RuntimeError),
+# an unsupported compression (NotImplementedError), a broken deflate stream (zlib.error).
+_UNREADABLE = (zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error, OSError)
 KEPT_TYPES = ("minified_source", "source_map")
 
 
@@ -33,7 +37,7 @@ def read_bundle(data, max_inflated=MAX_INFLATED_BYTES):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         manifest = json.loads(_read(archive, "manifest.json", max_inflated))
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
+    except _UNREADABLE as exc:
         raise BadBundle(f"not an artifact bundle with a manifest.json: {exc}") from None
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, dict):
@@ -49,7 +53,7 @@ def read_bundle(data, max_inflated=MAX_INFLATED_BYTES):
         url = described.get("url") if isinstance(described.get("url"), str) else ""
         try:
             content = _read(archive, name, budget)
-        except (KeyError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except _UNREADABLE as exc:
             raise BadBundle(f"entry {name!r}: {exc}") from None
         budget -= len(content)
         entries.append(BundleEntry(described["type"], url, debug_id.lower()[:36], content))

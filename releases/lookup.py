@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from grouping.sourcemaps import load_sourcemap
 
-from .models import ArtifactBundle, BundleFile
+from .models import RELEASE_CHARACTERS, ArtifactBundle, BundleFile
 
 LOOKUP_SECONDS = 60
 LOOKUPS_KEPT = 10_000
 LAST_USED_RESOLUTION = timedelta(days=1)
+# Longer locations are no script URL anyone serves: not looked up (nor kept as cache keys).
+MAX_LOCATION_CHARACTERS = 2048
 
 
 class _Expiring:
@@ -53,7 +55,8 @@ class _Expiring:
 
 class _MapCache:
     """Parsed source maps by bundle file, least recently used out first, at most
-    SOURCEMAP_CACHE_BYTES of them (by SourceMap.size)."""
+    SOURCEMAP_CACHE_BYTES of them (by SourceMap.size); a map larger than that is kept alone, so
+    a big bundle is parsed once, not for every report. A budget of 0 keeps none."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -68,10 +71,10 @@ class _MapCache:
         parsed = load()
         size = parsed.size if parsed is not None else 0
         with self.lock:
-            if key not in self.maps and size <= settings.SOURCEMAP_CACHE_BYTES:
+            if key not in self.maps and settings.SOURCEMAP_CACHE_BYTES > 0:
                 self.maps[key] = parsed
                 self.bytes += size
-                while self.bytes > settings.SOURCEMAP_CACHE_BYTES:
+                while self.bytes > settings.SOURCEMAP_CACHE_BYTES and len(self.maps) > 1:
                     _, dropped = self.maps.popitem(last=False)
                     self.bytes -= dropped.size if dropped is not None else 0
         return parsed
@@ -100,13 +103,18 @@ def project_has_maps(project_id):
     return _has_bundles.get(project_id, lambda: BundleFile.objects.filter(project_id=project_id).exists())
 
 
-def source_map_for(project_id, location, release="", debug_id=""):
-    """The parsed SourceMap for a minified file at `location` (a URL or a path), or None."""
-    pair = _locations.get((project_id, location, release, debug_id), lambda: _find_pair(project_id, location, release, debug_id))
+def source_map_for(project_id, location, release="", debug_id="", note_use=True):
+    """The parsed SourceMap for a minified file at `location` (a URL or a path), or None.
+    `note_use` marks its bundle used today (retention keeps bundles in use); a dry run does not."""
+    if len(location) > MAX_LOCATION_CHARACTERS or len(release) > RELEASE_CHARACTERS:
+        return None
+    key = (project_id, location, release, debug_id)
+    pair = _locations.get(key, lambda: _find_pair(project_id, location, release, debug_id))
     if pair is None:
         return None
     minified_id, map_id, bundle_id = pair
-    _note_use(bundle_id)
+    if note_use:
+        _note_use(bundle_id)
     return _parsed.get(map_id, lambda: _load(minified_id, map_id))
 
 

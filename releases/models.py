@@ -8,6 +8,9 @@ from projects.models import Project
 
 from .versions import semver_key
 
+# As long as sentry-cli lets a version be.
+RELEASE_CHARACTERS = 250
+
 
 class ReleaseQuerySet(models.QuerySet):
     def newest(self):
@@ -28,7 +31,7 @@ class Release(models.Model):
     objects = ReleaseQuerySet.as_manager()
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
-    version = models.CharField(max_length=250)
+    version = models.CharField(max_length=RELEASE_CHARACTERS)
     date_created = models.DateTimeField(default=timezone.now)
     # None until a report names it: a release announced by sentry-cli before its deploy.
     first_seen = models.DateTimeField(null=True, blank=True)
@@ -63,7 +66,7 @@ class ArtifactBundle(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="artifact_bundles")
     checksum = models.CharField(max_length=40)
-    release = models.CharField(max_length=250, blank=True, default="")
+    release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, default="")
     dist = models.CharField(max_length=64, blank=True, default="")
     size = models.BigIntegerField()
     file_count = models.PositiveIntegerField(default=0)

@@ -8,13 +8,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from projects.models import Project
 
 from .artifacts import BadBundle, read_bundle
 from .lookup import forget_uploads
-from .models import ArtifactBundle, BundleFile, UploadChunk
+from .models import RELEASE_CHARACTERS, ArtifactBundle, BundleFile, UploadChunk
 
 # Assembly states as sentry-cli reads them.
 NOT_FOUND, OK, ERROR = "not_found", "ok", "error"
@@ -46,13 +47,18 @@ class Assembly:
     detail: str | None = None
 
 
+def max_chunks():
+    """Chunks one bundle may have: as many as MAX_BUNDLE_BYTES takes."""
+    return -(-settings.MAX_BUNDLE_BYTES // settings.CHUNK_BYTES)
+
+
 def find_projects(references):
     """The projects named by slug, name or number, as sentry-cli sends them; unknown ones listed."""
     found, unknown = [], []
     for reference in references:
-        text = str(reference)
+        text = str(reference)[:100]
         query = Q(slug=text) | Q(name=text)
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 18:
             query |= Q(pk=int(text))
         project = Project.objects.filter(query).first()
         (found if project is not None else unknown).append(project or text)
@@ -67,16 +73,19 @@ def assemble(checksum, chunks, project_references, release="", dist=""):
     projects, unknown = find_projects(project_references)
     if unknown or not projects:
         return Assembly(ERROR, detail=f"Unknown project(s): {', '.join(unknown) or '(none given)'}.")
-    stored = set(UploadChunk.objects.filter(checksum__in=chunks).values_list("checksum", flat=True))
-    missing = [chunk for chunk in dict.fromkeys(chunks) if chunk not in stored]
+    if len(chunks) > max_chunks():
+        return Assembly(ERROR, detail=f"A bundle is at most {max_chunks()} chunks ({settings.MAX_BUNDLE_BYTES} bytes).")
+    sizes = dict(UploadChunk.objects.filter(checksum__in=chunks).annotate(size=Length("data")).values_list("checksum", "size"))
+    missing = [chunk for chunk in dict.fromkeys(chunks) if chunk not in sizes]
     if missing:
         return Assembly(NOT_FOUND, missing)
     todo = [p for p in projects if not ArtifactBundle.objects.filter(project=p, checksum=checksum).exists()]
     if not todo:
         return Assembly(OK)
+    size = sum(sizes[chunk] for chunk in chunks)
+    if size > settings.MAX_BUNDLE_BYTES:
+        return Assembly(ERROR, detail=f"The bundle is {size} bytes; at most {settings.MAX_BUNDLE_BYTES} are kept.")
     data = b"".join(_chunk_data(chunks))
-    if len(data) > settings.MAX_BUNDLE_BYTES:
-        return Assembly(ERROR, detail=f"The bundle is {len(data)} bytes; at most {settings.MAX_BUNDLE_BYTES} are kept.")
     if hashlib.sha1(data, usedforsecurity=False).hexdigest() != checksum:
         return Assembly(ERROR, detail="The chunks do not add up to the bundle's checksum.")
     try:
@@ -109,7 +118,7 @@ def _store_bundle(project, checksum, entries, size, release, dist):
     try:
         with transaction.atomic():
             bundle = ArtifactBundle.objects.create(
-                project=project, checksum=checksum, release=release[:250], dist=dist[:64], size=size,
+                project=project, checksum=checksum, release=release[:RELEASE_CHARACTERS], dist=dist[:64], size=size,
                 file_count=len(entries),
             )
             BundleFile.objects.bulk_create(
@@ -141,6 +150,4 @@ def purge_unused_bundles(now=None):
         )
         removed += stale.delete()[1].get(ArtifactBundle._meta.label, 0)
     UploadChunk.objects.filter(created_at__lt=now - CHUNKS_KEPT).delete()
-    if removed:
-        forget_uploads()
     return removed

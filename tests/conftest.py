@@ -25,10 +25,12 @@ def fresh_rate_limit_counters():
 
     from projects.auth import forget_cached_keys
     from releases.lookup import forget_uploads
+    from releases.recording import forget_noted_releases
 
     cache.clear()
     forget_cached_keys()
     forget_uploads()
+    forget_noted_releases()
 
 
 @pytest.fixture

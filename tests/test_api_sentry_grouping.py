@@ -353,3 +353,23 @@ def test_frames_with_impossible_line_numbers_are_skipped_not_stored(sdk, api, li
 
     [detail] = stored(api)
     assert detail["error"]["culprit"] == {"file": "/srv/app/main.py", "line": 10, "function": "main"}
+
+
+def test_a_cache_buster_in_a_browser_events_frames_does_not_split_its_group(sdk, api):
+    def browser_event(query):
+        return {"event_id": "c" * 32, "platform": "javascript", "exception": {"values": [{
+            "type": "TypeError", "value": "x is undefined", "stacktrace": {"frames": [
+                {"filename": f"https://shop.example.com/static/cart.js{query}", "function": "addToCart",
+                 "lineno": 12, "colno": 9, "in_app": True},
+            ]}}]}}
+
+    post(sdk, envelope(browser_event("?v=2")))
+    post(sdk, envelope(browser_event("?v=3#top")))
+    text = api.post("/api/errors", report(
+        project="my-app", exception_type="TypeError", message="x is undefined",
+        traceback="TypeError: x is undefined\n    at addToCart (https://shop.example.com/static/cart.js?v=4:12:9)",
+    ), format="json").json()
+
+    [detail] = stored(api)
+    assert detail["error"]["count"] == 3 and text["status"] == "existing"
+    assert detail["error"]["culprit"]["file"] == "https://shop.example.com/static/cart.js"

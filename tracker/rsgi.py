@@ -34,13 +34,15 @@ class RSGIToWSGI:
 
     def __init__(
         self, wsgi_app, *, threads, max_body_bytes, body_timeout, unfinished_per_client, trusted_proxies=(),
-        upload_path=None, max_upload_bytes=0,
+        upload_path=None, max_upload_bytes=0, may_upload=None,
     ):
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
-        # Source-map chunks are larger than any report: their one route, with a token, may send more.
+        # Source-map chunks are larger than any report: their one route may send more, when
+        # `may_upload(Authorization header)` says the request carries a token.
         self.upload_path = upload_path
         self.max_upload_bytes = max_upload_bytes
+        self.may_upload = may_upload
         self.body_timeout = body_timeout
         self.unfinished_per_client = unfinished_per_client
         self.trusted_proxies = tuple(trusted_proxies)
@@ -70,12 +72,12 @@ class RSGIToWSGI:
         protocol.response_bytes(status, headers, content)
 
     def body_cap(self, environ):
-        """MAX_BODY_BYTES, or the upload cap for a POST with a bearer token to the upload route."""
+        """MAX_BODY_BYTES, or the upload cap for a POST with a token to the upload route."""
         if (
             self.upload_path is not None
             and environ["REQUEST_METHOD"] == "POST"
-            and environ.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
             and self.upload_path.match(environ["PATH_INFO"])
+            and self.may_upload(environ.get("HTTP_AUTHORIZATION", ""))
         ):
             return self.max_upload_bytes
         return self.max_body_bytes

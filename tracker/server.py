@@ -9,6 +9,7 @@ workers are forked and stopped after they have finished their requests on SIGTER
 """
 
 import gc
+import hmac
 import multiprocessing
 import re
 
@@ -39,9 +40,25 @@ def load_application(_target=None):
         trusted_proxies=settings.TRUSTED_PROXY_NETWORKS,
         upload_path=re.compile(settings.UPLOAD_PATH),
         max_upload_bytes=settings.MAX_UPLOAD_REQUEST_BYTES,
+        may_upload=carries_token,
     )
     gc.freeze()
     return app
+
+
+_TOKEN = re.compile(r"[Bb]earer (sntryu_[0-9a-f]{64})")
+
+
+def carries_token(authorization):
+    """Whether an Authorization header holds something shaped like an API token, or API_KEY:
+    only then may a body be larger than MAX_BODY_BYTES (the token itself is checked by Django,
+    once the body is in)."""
+    from django.conf import settings
+
+    if _TOKEN.fullmatch(authorization):
+        return True
+    scheme, _, supplied = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(supplied.encode(), settings.API_KEY.encode())
 
 
 class TrackerServer(Server):
