@@ -7,7 +7,9 @@ from rest_framework.exceptions import PermissionDenied
 from projects.auth import project_settings
 from projects.models import Project
 
+from .csp import violation_fields
 from .quotas import admit_event
+from .sentry import validate_event_report
 from .store import Report, group_report, record_error
 from .validation import validate_report
 
@@ -36,6 +38,14 @@ def accept(request, caller, report):
     project = caller.grant.project if caller.grant is not None else project_settings(report.project)
     admit_event(request, project, caller.grant)
     return record_error(report, project)
+
+
+def accept_violations(request, caller, violations, environment):
+    """Record each CSP violation a browser reported as a report of the key's project."""
+    user_agent = request.headers.get("User-Agent", "")
+    for violation in violations:
+        fields = violation_fields(violation, caller.grant.project.name, environment, user_agent)
+        accept(request, caller, Report(**validate_event_report(fields)))
 
 
 def preview(caller, report):

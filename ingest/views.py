@@ -9,9 +9,8 @@ from projects.auth import SentryKeyAuthentication
 
 from . import csp
 from .parsers import SecurityReportParser, SentryEnvelopeParser, SentryEventParser
-from .pipeline import accept, check_origin, preview, report_for
-from .sentry import Envelope, event_report, validate_event_report
-from .store import Report
+from .pipeline import accept, accept_violations, check_origin, preview, report_for
+from .sentry import Envelope, event_report
 from .validation import grouping_preview
 
 
@@ -86,10 +85,6 @@ class SecurityReportView(ApiView):
             violations = csp.violations(request.data)
         except csp.NotCspReport as exc:
             raise exceptions.ParseError(str(exc)) from None
-        project = request.user.grant.project.name
         environment = request.query_params.get("sentry_environment", "").strip() or "production"
-        user_agent = request.headers.get("User-Agent", "")
-        for violation in violations:
-            fields = csp.violation_fields(violation, project, environment, user_agent)
-            accept(request, request.user, Report(**validate_event_report(fields)))
+        accept_violations(request, request.user, violations, environment)
         return Response(status=status.HTTP_204_NO_CONTENT)
