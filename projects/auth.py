@@ -6,8 +6,6 @@ deactivated or deleted in the admin stops working within that time.
 
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -19,6 +17,8 @@ from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
+
+from tracker.expiring import ExpiringCache
 
 from .models import ApiToken, Project, ProjectKey, split_list, token_digest, unique_slug
 
@@ -74,33 +74,9 @@ class Caller:
         return self.grant is None and self.token_id is None
 
 
-class _TimedCache:
-    def __init__(self, seconds):
-        self.seconds = seconds
-        self.lock = threading.Lock()
-        self.entries = {}
-
-    def get(self, key, load):
-        """The cached value, or `load()`'s; None is not remembered, so a new key works at once."""
-        now = time.monotonic()
-        with self.lock:
-            hit = self.entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = load()
-        if value is not None:
-            with self.lock:
-                self.entries[key] = (now + self.seconds, value)
-        return value
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
-
-
-_grants = _TimedCache(KEY_CACHE_SECONDS)
-_projects = _TimedCache(KEY_CACHE_SECONDS)
-_tokens = _TimedCache(KEY_CACHE_SECONDS)
+_grants = ExpiringCache(KEY_CACHE_SECONDS)
+_projects = ExpiringCache(KEY_CACHE_SECONDS)
+_tokens = ExpiringCache(KEY_CACHE_SECONDS)
 
 
 def forget_cached_keys():

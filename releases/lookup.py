@@ -7,7 +7,6 @@ project has any bundle at all, which file a location names, and the parsed maps 
 """
 
 import threading
-import time
 from collections import OrderedDict
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from grouping.sourcemaps import load_sourcemap
+from tracker.expiring import ExpiringCache
 
 from .models import RELEASE_CHARACTERS, ArtifactBundle, BundleFile
 
@@ -25,32 +25,6 @@ LOOKUPS_KEPT = 10_000
 LAST_USED_RESOLUTION = timedelta(days=1)
 # Longer locations are no script URL anyone serves: not looked up (nor kept as cache keys).
 MAX_LOCATION_CHARACTERS = 2048
-
-
-class _Expiring:
-    """A bounded dict whose entries expire, shared by a process's request threads."""
-
-    def __init__(self, seconds, kept):
-        self.seconds, self.kept = seconds, kept
-        self.lock = threading.Lock()
-        self.entries = OrderedDict()
-
-    def get(self, key, load):
-        now = time.monotonic()
-        with self.lock:
-            hit = self.entries.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        value = load()
-        with self.lock:
-            self.entries[key] = (now + self.seconds, value)
-            while len(self.entries) > self.kept:
-                self.entries.popitem(last=False)
-        return value
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
 
 
 class _MapCache:
@@ -85,10 +59,10 @@ class _MapCache:
             self.bytes = 0
 
 
-_has_bundles = _Expiring(LOOKUP_SECONDS, LOOKUPS_KEPT)
-_locations = _Expiring(LOOKUP_SECONDS, LOOKUPS_KEPT)
+_has_bundles = ExpiringCache(LOOKUP_SECONDS, LOOKUPS_KEPT, remember_none=True)
+_locations = ExpiringCache(LOOKUP_SECONDS, LOOKUPS_KEPT, remember_none=True)
 _parsed = _MapCache()
-_used_today = _Expiring(24 * 3600, LOOKUPS_KEPT)
+_used_today = ExpiringCache(24 * 3600, LOOKUPS_KEPT, remember_none=True)
 
 
 def forget_uploads():

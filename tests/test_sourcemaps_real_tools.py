@@ -1,11 +1,11 @@
 """Source maps end to end with the real tools: esbuild bundles tests/fixtures/bundled_app/, the
 real sentry-cli (2.58.6 from npm, 3.8.2 from PyPI) injects debug IDs and uploads the maps to a
-real server, and the bundles report from Node.js (@sentry/node bundled in) and from headless
+real server (and so does the toolkit's `sentry` 0.49.0, the uploader of the bundler plugins 11.x), and the bundles report from Node.js (@sentry/node bundled in) and from headless
 Chromium (@sentry/browser bundled in, or README.md's snippet and no SDK). What a user reads
 through the API is the original source: `src/cart.js`, at the line of each bug's marker comment.
 
 The tools come from the project's own files (`make test`): tests/node/package-lock.json pins
-esbuild, @sentry/browser and @sentry/cli (`make node-deps`), requirements-dev.txt sentry-cli 3.x.
+esbuild, @sentry/browser, @sentry/cli and sentry (`make node-deps`), requirements-dev.txt sentry-cli 3.x.
 """
 
 import shutil
@@ -34,6 +34,9 @@ SENTRY_CLIS = {
     "2.58.6": NODE_MODULES / ".bin" / "sentry-cli",
     "3.8.2": Path(sys.executable).with_name("sentry-cli"),
 }
+# The toolkit's JS CLI (getsentry/toolkit): @sentry/bundler-plugins 11.x upload with it, not sentry-cli.
+TOOLKIT = NODE_MODULES / ".bin" / "sentry"
+TOOLKIT_VERSION = "0.49.0"
 ORG = "acme"
 
 
@@ -146,6 +149,42 @@ class SentryCli:
         )
 
 
+class Toolkit:
+    """The toolkit's `sentry` CLI as the bundler plugins 11.x use it: `sourcemap upload` injects the
+    debug IDs itself (rewriting the files in place) and uploads. Org, project and server come from
+    its environment (SENTRY_URL, SENTRY_ORG, SENTRY_PROJECT, SENTRY_AUTH_TOKEN); its config and its
+    on-disk cache of API answers (chunk-upload options) live in tmp_path, one per test."""
+
+    version = f"toolkit-{TOOLKIT_VERSION}"
+
+    def __init__(self, tracker, token, tmp_path):
+        if not TOOLKIT.exists():
+            pytest.fail(f"{TOOLKIT} is missing: run `make node-deps`")
+        self.tracker, self.tmp_path, self.outputs = tracker, tmp_path, []
+        home = tmp_path / "home"
+        self.env = clean_env(
+            SENTRY_URL=tracker.url, SENTRY_AUTH_TOKEN=token, SENTRY_ORG=ORG, HOME=str(home),
+            XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"),
+            SENTRY_CONFIG_DIR=str(home / ".config" / "sentry"), SENTRY_CLI_NO_TELEMETRY="1",
+        )
+        for variable in ("SENTRY_DSN", "SENTRY_PROJECT", "SENTRY_RELEASE", "SENTRY_TOKEN", "SENTRY_HOST"):
+            self.env.pop(variable, None)
+        assert self("--version").stdout.split() == [TOOLKIT_VERSION]
+
+    def __call__(self, *arguments, project=None):
+        env = {**self.env, "SENTRY_PROJECT": project.name} if project else self.env
+        result = run([TOOLKIT, *arguments], env=env, cwd=self.tmp_path, timeout=120)
+        self.outputs.append(f"$ sentry {' '.join(map(str, arguments))}\n{result.stdout}{result.stderr}")
+        return result
+
+    def release(self, build, project, release, folder="dist"):
+        """A copy of `build` at tmp_path/<folder>, injected and uploaded for `project`; the copy."""
+        dist = self.tmp_path / folder
+        shutil.copytree(build, dist)
+        self("sourcemap", "upload", "--release", release, dist, project=project)
+        return dist
+
+
 def diagnosis(tracker, cli):
     """What to show when the tracker did not do as README.md says: the CLI's output and the server's log."""
     log = tracker.log.read_text(errors="replace").splitlines()
@@ -185,6 +224,22 @@ def test_node_bundle_reports_both_bugs_at_their_original_lines(cli, tracker, bui
     assert culprits(groups) == [TOTAL_BUG, COUPON_BUG], diagnosis(tracker, cli)
     assert [group["error"]["exception_type"] for group in groups] == ["TypeError", "TypeError"]
     assert {group["error"]["release"] for group in groups} == {"1.0.0"}
+
+
+def test_the_bundler_plugins_uploader_sends_maps_that_put_both_bugs_at_their_original_lines(tracker, token, builds, tmp_path):
+    """The toolkit's `sentry sourcemap upload` (what @sentry/webpack-plugin, vite-plugin and
+    esbuild-plugin 11.x run): it injects the debug IDs into the built files itself, and its bundle
+    differs from sentry-cli's (`_/_/…` entries, a `Sourcemap` header, no top-level debug_id)."""
+    toolkit = Toolkit(tracker, token, tmp_path)
+    project = Project(tracker, "node-toolkit")
+    dist = toolkit.release(builds["first"], project, "1.0.0")
+    assert "_sentryDebugIds" in (dist / bundle(dist, "node")).read_text(), diagnosis(tracker, toolkit)
+
+    run_node_bundle(dist, project, "1.0.0")
+
+    groups = wait_for_groups(project, 2)
+    assert culprits(groups) == [TOTAL_BUG, COUPON_BUG], diagnosis(tracker, toolkit)
+    assert {(group["error"]["exception_type"], group["error"]["release"]) for group in groups} == {("TypeError", "1.0.0")}
 
 
 def test_node_bundle_is_found_by_its_debug_id_where_no_url_matches_its_path(cli, tracker, builds):
