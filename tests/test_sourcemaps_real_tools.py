@@ -1,6 +1,7 @@
 """Source maps end to end with the real tools: esbuild bundles tests/fixtures/bundled_app/, the
 real sentry-cli (2.58.6 from npm, 3.8.2 from PyPI) injects debug IDs and uploads the maps to a
-real server (and so does the toolkit's `sentry` 0.49.0, the uploader of the bundler plugins 11.x), and the bundles report from Node.js (@sentry/node bundled in) and from headless
+real server (and so does the toolkit's `sentry` 0.49.0, the uploader of the bundler plugins 11.x),
+and the bundles report from Node.js (@sentry/node bundled in) and from headless
 Chromium (@sentry/browser bundled in, or README.md's snippet and no SDK). What a user reads
 through the API is the original source: `src/cart.js`, at the line of each bug's marker comment.
 
