@@ -120,12 +120,13 @@ class ErrorAdmin(admin.ModelAdmin):
     inlines = [OccurrenceInline]
     fieldsets = [
         (None, {"fields": ["exception_type", "message", "status", "culprit_display", "traceback_display"]}),
+        ("Activity", {"fields": ["activity_display"]}),
         ("Group", {"fields": [
             "project", "environment", "release", "source", "count", "first_seen", "last_seen", "fingerprint",
         ]}),
     ]
     readonly_fields = [
-        "exception_type", "message", "status", "culprit_display", "traceback_display", "project",
+        "exception_type", "message", "status", "culprit_display", "traceback_display", "activity_display", "project",
         "environment", "release", "source", "count", "first_seen", "last_seen", "fingerprint",
     ]
 
@@ -162,7 +163,7 @@ class ErrorAdmin(admin.ModelAdmin):
         resolved, skipped = 0, []
         for error in queryset.only("pk", "project"):
             try:
-                error.resolve_in(in_next_release=True)
+                error.resolve_in(in_next_release=True, actor=admin_actor(request))
             except NoReleaseYet:
                 skipped.append(error.project)
                 continue
@@ -181,7 +182,8 @@ class ErrorAdmin(admin.ModelAdmin):
     def _change_status(self, request, queryset, *, resolved):
         """Resolve or reopen, and record who did it in the admin's history (LogEntry)."""
         selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
-        count = selected.resolve() if resolved else selected.reopen()
+        actor = admin_actor(request)
+        count = selected.resolve(actor=actor) if resolved else selected.reopen(actor)
         LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Resolved." if resolved else "Reopened.")
         return count
 
@@ -226,6 +228,24 @@ class ErrorAdmin(admin.ModelAdmin):
                 shown,
             )
         return shown
+
+    @admin.display(description="status changes")
+    def activity_display(self, error):
+        changes = error.activity.order_by("-at", "-id")[:50]
+        if not changes:
+            return "—"
+        return format_html(
+            '<ul class="activity">{}</ul>',
+            format_html_join(
+                "",
+                "<li><time datetime=\"{}\">{}</time>: {}{} by {}</li>",
+                (
+                    (change.at.isoformat(), naturaltime(change.at), change.get_kind_display(),
+                     f" {change.detail}" if change.detail else "", change.actor)
+                    for change in changes
+                ),
+            ),
+        )
 
     @admin.display(description="traceback")
     def traceback_display(self, error):
@@ -272,7 +292,7 @@ class ErrorAdmin(admin.ModelAdmin):
             self.message_user(request, "Error reopened.", messages.SUCCESS)
         elif in_release or in_next_release:
             try:
-                error.resolve_in(in_release, in_next_release)
+                error.resolve_in(in_release, in_next_release, admin_actor(request))
             except NoReleaseYet as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
@@ -306,6 +326,11 @@ class ErrorAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["errors/admin.css"]}
+
+
+def admin_actor(request):
+    """How the activity record names an admin user."""
+    return f"{request.user.get_username()} (admin)"
 
 
 def _source_context(error):

@@ -2,7 +2,8 @@
 
 import json
 
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from releases.models import RELEASE_CHARACTERS, Release
@@ -10,17 +11,35 @@ from releases.models import RELEASE_CHARACTERS, Release
 OCCURRENCES_KEPT = 5
 
 
-class ErrorQuerySet(models.QuerySet):
-    """Resolve and reopen as one UPDATE: the API, the admin page and bulk actions share these."""
+# Who changed a group's status, when it was not a person: a report reopening it.
+SYSTEM = "system"
 
-    def resolve(self, in_release="", in_next_release=False):
+
+class ErrorQuerySet(models.QuerySet):
+    """Resolve and reopen as one UPDATE, and record who did it: the API, the admin page and
+    bulk actions share these."""
+
+    def resolve(self, in_release="", in_next_release=False, actor=SYSTEM):
         """Resolved: any new report reopens. In a release: only reports from that release or a
         newer one reopen. In the next release: only reports from a release newer than
         `in_release`, the newest one known when it was resolved."""
-        return self.update(resolved=True, resolved_in_release=in_release, resolved_in_next_release=in_next_release)
+        if in_next_release:
+            kind = Activity.RESOLVED_IN_NEXT_RELEASE
+        else:
+            kind = Activity.RESOLVED_IN_RELEASE if in_release else Activity.RESOLVED
+        return self._change(kind, actor, in_release, resolved=True, resolved_in_release=in_release,
+                            resolved_in_next_release=in_next_release)
 
-    def reopen(self):
-        return self.update(resolved=False, resolved_in_release="", resolved_in_next_release=False)
+    def reopen(self, actor=SYSTEM):
+        return self._change(Activity.UNRESOLVED, actor, "", resolved=False, resolved_in_release="",
+                            resolved_in_next_release=False)
+
+    def _change(self, kind, actor, detail, **status):
+        with transaction.atomic():
+            ids = list(self.values_list("pk", flat=True))
+            changed = Error.objects.filter(pk__in=ids).update(**status)
+            Activity.objects.bulk_create(Activity(error_id=pk, kind=kind, actor=actor[:200], detail=detail) for pk in ids)
+        return changed
 
 
 class Error(models.Model):
@@ -74,23 +93,23 @@ class Error(models.Model):
             return None
         return {"file": self.culprit_file, "line": self.culprit_line, "function": self.culprit_function}
 
-    def resolve(self, in_release="", in_next_release=False):
+    def resolve(self, in_release="", in_next_release=False, actor=SYSTEM):
         """Mark resolved; a later report of the same fingerprint reopens it (see ingest), or in a
         release only a report from a release not older than it."""
-        Error.objects.filter(pk=self.pk).resolve(in_release, in_next_release)
+        Error.objects.filter(pk=self.pk).resolve(in_release, in_next_release, actor)
         self.resolved, self.resolved_in_release, self.resolved_in_next_release = True, in_release, in_next_release
 
-    def resolve_in(self, in_release="", in_next_release=False):
+    def resolve_in(self, in_release="", in_next_release=False, actor=SYSTEM):
         """Resolve plainly, in `in_release`, or in the release after the project's newest."""
         if in_next_release:
             newest = Release.objects.filter(project__name=self.project).newest()
             if newest is None:
                 raise NoReleaseYet(f"No report of project {self.project!r} has named a release yet.")
             in_release = newest.version
-        self.resolve(in_release, in_next_release)
+        self.resolve(in_release, in_next_release, actor)
 
-    def reopen(self):
-        Error.objects.filter(pk=self.pk).reopen()
+    def reopen(self, actor=SYSTEM):
+        Error.objects.filter(pk=self.pk).reopen(actor)
         self.resolved, self.resolved_in_release, self.resolved_in_next_release = False, "", False
 
 
@@ -142,6 +161,39 @@ class GroupEnvironment(models.Model):
         db_table = "error_environments"
         constraints = [models.UniqueConstraint(fields=["error", "environment"], name="error_environment_once")]
         indexes = [models.Index(fields=["environment", "error"], name="error_environments_env_idx")]
+
+
+class Activity(models.Model):
+    """A change of a group's status: who made it (an admin user, the API key, or the system
+    when a report reopened the group) and when."""
+
+    RESOLVED = "resolved"
+    RESOLVED_IN_RELEASE = "resolved_in_release"
+    RESOLVED_IN_NEXT_RELEASE = "resolved_in_next_release"
+    UNRESOLVED = "unresolved"
+    REGRESSION = "regression"
+    KINDS = [
+        (RESOLVED, "resolved"),
+        (RESOLVED_IN_RELEASE, "resolved in a release"),
+        (RESOLVED_IN_NEXT_RELEASE, "resolved in the next release"),
+        (UNRESOLVED, "reopened by a person"),
+        (REGRESSION, "reopened by a new report"),
+    ]
+
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="activity", db_index=False)
+    kind = models.CharField(max_length=40, choices=KINDS)
+    actor = models.CharField(max_length=200)
+    # The release of a resolution in one.
+    detail = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
+    at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "error_activity"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["error", "-at"], name="error_activity_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.actor}"
 
 
 class Alert(models.Model):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from releases.models import RELEASE_CHARACTERS
 
-from .models import Error, Occurrence
+from .models import Activity, Error, Occurrence
 
 
 class ErrorListQuerySerializer(serializers.Serializer):
@@ -77,3 +77,9 @@ class ResolveSerializer(serializers.Serializer):
         if data.get("in_release") and data["in_next_release"]:
             raise serializers.ValidationError("Give in_release or in_next_release, not both.")
         return data
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ["kind", "actor", "at", "detail"]

@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 from .models import Error, NoReleaseYet
 from .queries import filter_errors, project_names
 from .serializers import (
-    ErrorDetailSerializer, ErrorListQuerySerializer, ErrorSerializer, OccurrenceSerializer, ResolveSerializer,
+    ActivitySerializer, ErrorDetailSerializer, ErrorListQuerySerializer, ErrorSerializer, OccurrenceSerializer,
+    ResolveSerializer,
 )
 
 
@@ -64,7 +65,9 @@ class ResolveView(ApiView):
         body = ResolveSerializer(data=request.data if isinstance(request.data, dict) else {})
         body.is_valid(raise_exception=True)
         try:
-            error.resolve_in(body.validated_data.get("in_release", ""), body.validated_data["in_next_release"])
+            error.resolve_in(
+                body.validated_data.get("in_release", ""), body.validated_data["in_next_release"], actor_of(request)
+            )
         except NoReleaseYet as exc:
             raise ValidationError({"in_next_release": [str(exc)]}) from None
         answer = {"status": "resolved"}
@@ -76,8 +79,22 @@ class ResolveView(ApiView):
 
 class UnresolveView(ApiView):
     def post(self, request, pk):
-        _get_error(pk).reopen()
+        _get_error(pk).reopen(actor_of(request))
         return Response({"status": "unresolved"})
+
+
+class ActivityView(ApiView):
+    """Every status change of a group, newest first: what, who, when."""
+
+    def get(self, request, pk):
+        error = _get_error(pk)
+        return Response({"activity": ActivitySerializer(error.activity.order_by("-at", "-id")[:200], many=True).data})
+
+
+def actor_of(request):
+    """Who is calling, as the activity record names them: the API's key is the only caller
+    that may change a status through the API."""
+    return "API key"
 
 
 class ProjectListView(ApiView):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from errors.models import OCCURRENCES_KEPT
+from errors.models import OCCURRENCES_KEPT, SYSTEM, Activity
 from grouping.fingerprint import compute_fingerprint, overflow_fingerprint
 from grouping.stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
 from notifications.alerts import queue_alert
@@ -136,6 +136,8 @@ def record_error(report, project):
             if report.release:
                 note_release(cursor, project.id, report.release, now)
             recorded = _count_into_group(cursor, group, project, now)
+            if recorded.reopened:
+                cursor.execute(_NOTE_REGRESSION, [recorded.error_id, Activity.REGRESSION, SYSTEM, report.release, now])
             _store_occurrence(cursor, recorded, occurrence, now)
             _note_environment(cursor, recorded.error_id, report.environment)
         if recorded.created or recorded.reopened:
@@ -181,6 +183,8 @@ _TRIM_OCCURRENCES = (
     "SELECT id FROM error_occurrences WHERE error_id = %s ORDER BY id DESC LIMIT 1 OFFSET %s)"
 )
 
+
+_NOTE_REGRESSION = "INSERT INTO error_activity (error_id, kind, actor, detail, at) VALUES (%s, %s, %s, %s, %s)"
 
 _TAKE_NEW_GROUP = (
     "INSERT INTO new_group_budget (project_id, window_start, used) VALUES (%s, %s, 1) "

@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/?$", errors.ErrorDetailView.as_view()),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/resolve/?$", errors.ResolveView.as_view()),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unresolve/?$", errors.UnresolveView.as_view()),
+    re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/activity/?$", errors.ActivityView.as_view()),
     re_path(r"^api/projects/?$", errors.ProjectListView.as_view()),
     re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", ingest.SentryEnvelopeView.as_view()),
     re_path(r"^api/(?P<project_id>[0-9]{1,18})/store/?$", ingest.SentryStoreView.as_view()),
