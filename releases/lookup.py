@@ -93,10 +93,12 @@ def source_map_for(project_id, location, release="", debug_id="", note_use=True)
 
 
 def _find_pair(project_id, location, release, debug_id):
-    """(minified file id, source map id, bundle id) for the location, or None."""
+    """(minified file id, source map id, bundle id) for the location, or None: by debug ID
+    first, then, for a debug ID no upload has (a bundle uploaded without it), by URL."""
     if debug_id:
-        files = BundleFile.objects.filter(project_id=project_id, debug_id=debug_id.lower())
-        return _pair(files, release)
+        found = _pair(BundleFile.objects.filter(project_id=project_id, debug_id=debug_id.lower()), release)
+        if found is not None:
+            return found
     path = _path_of(location)
     basename = path.rsplit("/", 1)[-1]
     if not basename:

@@ -141,6 +141,15 @@ def test_a_source_mapped_report_from_a_web_page_is_still_from_the_browser(cli, s
     assert (detail["error"]["culprit"]["file"], detail["error"]["source"]) == ("src/util.js", "browser")
 
 
+def test_a_debug_id_no_upload_has_falls_back_to_the_url(cli, shop, api):
+    uploaded(cli)  # its files carry DEBUG_ID, not the one the event names
+
+    post(sdk_for(shop), envelope(node_event_of(STACKS[0], debug_id="00000000-0000-0000-0000-000000000000")))
+
+    [detail] = stored(api)
+    assert detail["error"]["culprit"] == {"file": "src/util.js", "line": 3, "function": "explode"}
+
+
 def test_the_admin_shows_the_source_around_the_culprit(cli, shop, api, admin_client):
     uploaded(cli)
     error_id = send(api, STACKS[0], project="shop")["id"]
