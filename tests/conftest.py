@@ -166,6 +166,19 @@ def browser():
 
 
 @pytest.fixture
+def page(browser):
+    """A fresh page in its own browser context (no cookies or storage shared between tests)."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def is_report_answer(response):
+    """Whether a page's network response is the tracker's answer to a report it sent."""
+    return response.request.method == "POST" and ("/api/errors" in response.url or "/envelope/" in response.url)
+
+
+@pytest.fixture
 def tracker_server(tmp_path):
     server = RunningTracker(tmp_path).start()
     yield server

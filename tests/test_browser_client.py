@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import REPO, RunningTracker
+from tests.conftest import REPO, RunningTracker, is_report_answer
 
 pytestmark = pytest.mark.browser
 
@@ -104,19 +104,9 @@ def tracker(tmp_path, shops):
     running.stop()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
 def click_and_wait_for_report(page, selector):
     """Click, and return the tracker's answer to the report the page sent (either way)."""
-    is_report = lambda response: (  # noqa: E731
-        response.request.method == "POST" and ("/api/errors" in response.url or "/envelope/" in response.url)
-    )
-    with page.expect_response(is_report) as answer:
+    with page.expect_response(is_report_answer) as answer:
         page.click(selector)
     return answer.value
 

@@ -73,13 +73,6 @@ def shop():
     page.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
 def test_chromium_csp_reports_are_grouped_by_directive_and_blocked_origin(page, shop, tracker, new_project):
     # Chromium sends the page's Origin with each report: the key must accept it, as for the SDKs.
     project = new_project("--origin", shop.origin)

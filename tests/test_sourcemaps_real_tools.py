@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ERROR_TRACKER, REPO, RunningTracker, clean_env
+from tests.conftest import ERROR_TRACKER, REPO, RunningTracker, clean_env, is_report_answer
 from tests.sdk_clients import NODE_MODULES, Project
 from tests.test_browser_client import readme_snippet
 
@@ -323,22 +323,12 @@ def browser_project(tracker, name, site):
 BUTTONS = "<button id=total>Total</button><button id=coupon>Coupon</button>"
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    yield context.new_page()
-    context.close()
-
-
 def click_both_and_wait_for_reports(page, url):
     """Open `url`, click each bug's button, and return the tracker's answers to the two reports."""
-    is_report = lambda response: (  # noqa: E731
-        response.request.method == "POST" and ("/api/errors" in response.url or "/envelope/" in response.url)
-    )
     page.goto(url)
     answers = []
     for button in ("#total", "#coupon"):
-        with page.expect_response(is_report, timeout=10_000) as answer:
+        with page.expect_response(is_report_answer, timeout=10_000) as answer:
             page.click(button)
         answers.append(answer.value.status)
     return answers
