@@ -1,10 +1,11 @@
-"""The triage screens: find, read, resolve."""
+"""The triage screens: find, read, resolve or mute; events over time and users on both."""
 
 import json
 from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -15,7 +16,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split
 
+from .charts import SPARK_HEIGHT, SPARK_WIDTH, bar_chart
 from .models import Error, GroupEnvironment, NoReleaseYet, Occurrence
+from .stats import PERIODS, series
 from grouping.sourcemaps import MINIFIED_HEADING
 from grouping.stacktrace import JAVASCRIPT, PYTHON, parse_stack
 
@@ -61,18 +64,35 @@ class EnvironmentFilter(admin.SimpleListFilter):
 
 
 class StatusFilter(admin.SimpleListFilter):
+    """Muted groups are out of the list unless asked for: "All" is every group but those."""
+
     title = "status"
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("open", "Open"), ("resolved", "Resolved")]
+        return [("open", "Open"), ("resolved", "Resolved"), ("muted", "Muted"), ("everything", "Muted too")]
 
     def queryset(self, request, queryset):
         if self.value() == "open":
-            return queryset.filter(resolved=False)
+            return queryset.filter(resolved=False, muted=False)
         if self.value() == "resolved":
             return queryset.filter(resolved=True)
-        return queryset
+        if self.value() == "muted":
+            return queryset.filter(muted=True)
+        if self.value() == "everything":
+            return queryset
+        return queryset.filter(muted=False)
+
+
+class ErrorChangeList(ChangeList):
+    """The list, with each shown row's last 24 hours fetched in one query for its chart."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        shown = list(self.result_list)
+        day = series([error.pk for error in shown], PERIODS["24h"])
+        for error in shown:
+            error.last_24h = day[error.pk]
 
 
 def _pretty_json(value):
@@ -107,8 +127,8 @@ class OccurrenceInline(admin.TabularInline):
 @admin.register(Error)
 class ErrorAdmin(admin.ModelAdmin):
     list_display = [
-        "exception_type", "message_preview", "project", "environment", "source", "count",
-        "last_seen_display", "first_seen", "status",
+        "exception_type", "message_preview", "project", "environment", "source", "count", "events_24h",
+        "users_display", "last_seen_display", "first_seen", "status",
     ]
     list_display_links = ["exception_type", "message_preview"]
     list_filter = ["project", EnvironmentFilter, "source", StatusFilter, LastSeenFilter]
@@ -116,17 +136,22 @@ class ErrorAdmin(admin.ModelAdmin):
     ordering = ["-last_seen", "-id"]
     list_per_page = 50
     show_full_result_count = False
-    actions = ["resolve_selected", "resolve_selected_in_next_release", "reopen_selected"]
+    actions = [
+        "resolve_selected", "resolve_selected_in_next_release", "reopen_selected", "mute_selected_for_an_hour",
+        "mute_selected_for_a_day", "mute_selected", "unmute_selected",
+    ]
     inlines = [OccurrenceInline]
     fieldsets = [
         (None, {"fields": ["exception_type", "message", "status", "culprit_display", "traceback_display"]}),
+        ("Events", {"fields": ["charts_display", "count", "users_display"]}),
         ("Activity", {"fields": ["activity_display"]}),
         ("Group", {"fields": [
-            "project", "environment", "release", "source", "count", "first_seen", "last_seen", "fingerprint",
+            "project", "environment", "release", "source", "first_seen", "last_seen", "fingerprint",
         ]}),
     ]
     readonly_fields = [
-        "exception_type", "message", "status", "culprit_display", "traceback_display", "activity_display", "project",
+        "exception_type", "message", "status", "culprit_display", "traceback_display", "charts_display",
+        "users_display", "activity_display", "project",
         "environment", "release", "source", "count", "first_seen", "last_seen", "fingerprint",
     ]
 
@@ -143,8 +168,25 @@ class ErrorAdmin(admin.ModelAdmin):
     def last_seen_display(self, error):
         return format_html('<span title="{}">{}</span>', error.last_seen.isoformat(), naturaltime(error.last_seen))
 
+    @admin.display(description="last 24 h")
+    def events_24h(self, error):
+        return mark_safe(bar_chart(error.last_24h, SPARK_WIDTH, SPARK_HEIGHT))
+
+    @admin.display(description="users", ordering="users_sampled")
+    def users_display(self, error):
+        if error.users_estimated:
+            return format_html('<span title="estimated from a sample">≈{}</span>', error.users)
+        return error.users
+
     @admin.display(description="status", ordering="resolved")
     def status(self, error):
+        if error.muted:
+            if error.muted_until is not None:
+                return format_html('<span class="status-muted">Muted until {}</span>', _moment(error.muted_until))
+            if error.muted_until_count is not None:
+                more = max(error.muted_until_count - error.count, 0)
+                return format_html('<span class="status-muted">Muted for {} more event(s)</span>', more)
+            return mark_safe('<span class="status-muted">Muted</span>')
         if not error.resolved:
             return mark_safe('<strong class="status-open">Open</strong>')
         if error.resolved_in_next_release:
@@ -178,6 +220,34 @@ class ErrorAdmin(admin.ModelAdmin):
     def reopen_selected(self, request, queryset):
         count = self._change_status(request, queryset, resolved=False)
         self.message_user(request, f"Reopened {count} error(s).", messages.SUCCESS)
+
+    @admin.action(description="Mute selected errors for 1 hour", permissions=["change"])
+    def mute_selected_for_an_hour(self, request, queryset):
+        self._mute(request, queryset, until=timezone.now() + timedelta(hours=1))
+
+    @admin.action(description="Mute selected errors for 24 hours", permissions=["change"])
+    def mute_selected_for_a_day(self, request, queryset):
+        self._mute(request, queryset, until=timezone.now() + timedelta(hours=24))
+
+    @admin.action(description="Mute selected errors until unmuted", permissions=["change"])
+    def mute_selected(self, request, queryset):
+        self._mute(request, queryset)
+
+    @admin.action(description="Unmute selected errors", permissions=["change"])
+    def unmute_selected(self, request, queryset):
+        selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        count = selected.unmute(admin_actor(request))
+        LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Unmuted.")
+        self.message_user(request, f"Unmuted {count} error(s).", messages.SUCCESS)
+
+    def _mute(self, request, queryset, until=None, events=None):
+        selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        count = selected.mute(until, events, admin_actor(request))
+        LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Muted.")
+        self.message_user(request, f"Muted {count} error(s).", messages.SUCCESS)
+
+    def get_changelist(self, request, **kwargs):
+        return ErrorChangeList
 
     def _change_status(self, request, queryset, *, resolved):
         """Resolve or reopen, and record who did it in the admin's history (LogEntry)."""
@@ -229,6 +299,16 @@ class ErrorAdmin(admin.ModelAdmin):
             )
         return shown
 
+    @admin.display(description="events over time")
+    def charts_display(self, error):
+        day, fortnight = (series([error.pk], PERIODS[name])[error.pk] for name in ("24h", "14d"))
+        return format_html(
+            '<div class="event-charts"><figure><figcaption>Last 24 hours, per hour (UTC)</figcaption>{}</figure>'
+            "<figure><figcaption>Last 14 days, per day (UTC)</figcaption>{}</figure></div>",
+            mark_safe(bar_chart(day, 480, 80, "%H:%M", axis=True)),
+            mark_safe(bar_chart(fortnight, 480, 80, "%b %d", axis=True)),
+        )
+
     @admin.display(description="status changes")
     def activity_display(self, error):
         changes = error.activity.order_by("-at", "-id")[:50]
@@ -269,6 +349,8 @@ class ErrorAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/resolve/", self.admin_site.admin_view(self.resolve_view), name="errors_error_resolve"),
             path("<int:pk>/reopen/", self.admin_site.admin_view(self.reopen_view), name="errors_error_reopen"),
+            path("<int:pk>/mute/", self.admin_site.admin_view(self.mute_view), name="errors_error_mute"),
+            path("<int:pk>/unmute/", self.admin_site.admin_view(self.unmute_view), name="errors_error_unmute"),
         ] + super().get_urls()
 
     def resolve_view(self, request, pk):
@@ -277,14 +359,50 @@ class ErrorAdmin(admin.ModelAdmin):
     def reopen_view(self, request, pk):
         return self._set_status(request, pk, resolved=False)
 
-    def _set_status(self, request, pk, *, resolved):
-        """The Resolve / Reopen buttons of the error page (POST, CSRF-checked by the admin); a
-        resolve may name a release (`in_release`) or ask for the next one (`in_next_release`)."""
+    MUTE_FOR = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+    def mute_view(self, request, pk):
+        """The page's Mute buttons: for a while (`for`: 1h, 24h, 7d), for N more events
+        (`events`), or until unmuted."""
+        error = self._posted_error(request, pk)
+        if not isinstance(error, Error):
+            return error
+        until, events = None, None
+        if request.POST.get("for") in self.MUTE_FOR:
+            until = timezone.now() + self.MUTE_FOR[request.POST["for"]]
+        elif request.POST.get("events"):
+            try:
+                events = int(request.POST["events"])
+            except ValueError:
+                events = 0
+            if not 1 <= events <= 10**12:
+                self.message_user(request, "Give a number of events from 1 up.", messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
+        self._mute(request, Error.objects.filter(pk=error.pk), until, events)
+        return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
+
+    def unmute_view(self, request, pk):
+        error = self._posted_error(request, pk)
+        if not isinstance(error, Error):
+            return error
+        self.unmute_selected(request, Error.objects.filter(pk=error.pk))
+        return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
+
+    def _posted_error(self, request, pk):
+        """The error a page button POSTed about, or the answer refusing the request."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         error = get_object_or_404(Error, pk=pk)
         if not self.has_change_permission(request, error):
             raise PermissionDenied
+        return error
+
+    def _set_status(self, request, pk, *, resolved):
+        """The Resolve / Reopen buttons of the error page (POST, CSRF-checked by the admin); a
+        resolve may name a release (`in_release`) or ask for the next one (`in_next_release`)."""
+        error = self._posted_error(request, pk)
+        if not isinstance(error, Error):
+            return error
         in_release = request.POST.get("in_release", "").strip()[: Error._meta.get_field("resolved_in_release").max_length]
         in_next_release = request.POST.get("in_next_release") == "1"
         if not resolved:
@@ -326,6 +444,10 @@ class ErrorAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["errors/admin.css"]}
+
+
+def _moment(when):
+    return format_html('<time datetime="{}">{:%Y-%m-%d %H:%M} UTC</time>', when.isoformat(), timezone.localtime(when))
 
 
 def admin_actor(request):

@@ -1,14 +1,22 @@
 """Error groups and their kept occurrences, in the spec's tables `errors` and `error_occurrences`."""
 
 import json
+from datetime import timedelta
 
 from django.db import models, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from projects.models import AlertChannel
 from releases.models import RELEASE_CHARACTERS, Release
 
 OCCURRENCES_KEPT = 5
+# Events over time: hourly counts for the last 14 days, daily counts for the last 90.
+HOURLY_BUCKETS_KEPT = timedelta(days=14)
+DAILY_BUCKETS_KEPT = timedelta(days=90)
+
+# A group's status, as the API names it beside the spec's `resolved`.
+UNRESOLVED, RESOLVED, MUTED = "unresolved", "resolved", "muted"
 
 
 # Who changed a group's status, when it was not a person: a report reopening it.
@@ -20,26 +28,50 @@ class ErrorQuerySet(models.QuerySet):
     bulk actions share these."""
 
     def resolve(self, in_release="", in_next_release=False, actor=SYSTEM):
-        """Resolved: any new report reopens. In a release: only reports from that release or a
-        newer one reopen. In the next release: only reports from a release newer than
-        `in_release`, the newest one known when it was resolved."""
+        """Resolved: any report received after now reopens. In a release: only reports from
+        that release or a newer one reopen. In the next release: only reports from a release
+        newer than `in_release`, the newest one known when it was resolved."""
         if in_next_release:
             kind = Activity.RESOLVED_IN_NEXT_RELEASE
         else:
             kind = Activity.RESOLVED_IN_RELEASE if in_release else Activity.RESOLVED
         return self._change(kind, actor, in_release, resolved=True, resolved_in_release=in_release,
-                            resolved_in_next_release=in_next_release)
+                            resolved_in_next_release=in_next_release, resolved_at=timezone.now(), **_NOT_MUTED)
 
     def reopen(self, actor=SYSTEM):
-        return self._change(Activity.UNRESOLVED, actor, "", resolved=False, resolved_in_release="",
-                            resolved_in_next_release=False)
+        return self._change(Activity.UNRESOLVED, actor, "", **_UNRESOLVED, **_NOT_MUTED)
+
+    def mute(self, until=None, events=None, actor=SYSTEM):
+        """Muted: counted, hidden from the default list, no alerts; until a time, until `events`
+        more reports, or (neither given) until someone unmutes it."""
+        if until is not None:
+            detail = f"until {until.isoformat()}"
+        elif events is not None:
+            detail = f"for {events} more event(s)"
+        else:
+            detail = ""
+        return self._change(
+            Activity.MUTED, actor, detail, **_UNRESOLVED, muted=True, muted_until=until,
+            muted_until_count=None if events is None else models.F("count") + events,
+        )
+
+    def unmute(self, actor=SYSTEM):
+        """Unmute the muted ones among these; returns how many."""
+        return self.filter(muted=True)._change(Activity.UNMUTED, actor, "", **_NOT_MUTED)
 
     def _change(self, kind, actor, detail, **status):
+        """Change the status of these groups and record it, once per group: the rows are locked
+        (on SQLite the transaction holds the write lock), so of two callers racing to change the
+        same group under a condition (say, muted), the second finds nothing left to change."""
         with transaction.atomic():
-            ids = list(self.values_list("pk", flat=True))
+            ids = list(self.select_for_update().values_list("pk", flat=True))
             changed = Error.objects.filter(pk__in=ids).update(**status)
             Activity.objects.bulk_create(Activity(error_id=pk, kind=kind, actor=actor[:200], detail=detail) for pk in ids)
         return changed
+
+
+_UNRESOLVED = {"resolved": False, "resolved_in_release": "", "resolved_in_next_release": False, "resolved_at": None}
+_NOT_MUTED = {"muted": False, "muted_until": None, "muted_until_count": None}
 
 
 class Error(models.Model):
@@ -70,6 +102,16 @@ class Error(models.Model):
     release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
     resolved_in_release = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
     resolved_in_next_release = models.BooleanField(db_default=False)
+    # Reports received before this instant do not reopen the group, however late they commit.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Muted until a time, until `count` reaches muted_until_count, or (both empty) until unmuted.
+    muted = models.BooleanField(db_default=False)
+    muted_until = models.DateTimeField(null=True, blank=True)
+    muted_until_count = models.BigIntegerField(null=True, blank=True)
+    # Distinct users: the hashes kept in error_users are every user's while users_level is 0,
+    # and one in 2**users_level of them (those with the top bits zero) after (ingest.users).
+    users_sampled = models.IntegerField(db_default=0)
+    users_level = models.SmallIntegerField(db_default=0)
 
     class Meta:
         db_table = "errors"
@@ -81,6 +123,8 @@ class Error(models.Model):
             # The admin's environment and source filters list their distinct values.
             models.Index(fields=["environment"], name="errors_environment_idx"),
             models.Index(fields=["source"], name="errors_source_idx"),
+            # The jobs thread unmutes groups whose mute has run out.
+            models.Index(fields=["muted_until"], name="errors_muted_until_idx"),
         ]
 
     def __str__(self):
@@ -93,11 +137,26 @@ class Error(models.Model):
             return None
         return {"file": self.culprit_file, "line": self.culprit_line, "function": self.culprit_function}
 
+    @property
+    def status(self):
+        if self.resolved:
+            return RESOLVED
+        return MUTED if self.muted else UNRESOLVED
+
+    @property
+    def users(self):
+        """Distinct users counted: exact while `users_estimated` is false."""
+        return self.users_sampled << self.users_level
+
+    @property
+    def users_estimated(self):
+        return self.users_level > 0
+
     def resolve(self, in_release="", in_next_release=False, actor=SYSTEM):
         """Mark resolved; a later report of the same fingerprint reopens it (see ingest), or in a
         release only a report from a release not older than it."""
         Error.objects.filter(pk=self.pk).resolve(in_release, in_next_release, actor)
-        self.resolved, self.resolved_in_release, self.resolved_in_next_release = True, in_release, in_next_release
+        self.refresh_from_db()
 
     def resolve_in(self, in_release="", in_next_release=False, actor=SYSTEM):
         """Resolve plainly, in `in_release`, or in the release after the project's newest."""
@@ -110,7 +169,15 @@ class Error(models.Model):
 
     def reopen(self, actor=SYSTEM):
         Error.objects.filter(pk=self.pk).reopen(actor)
-        self.resolved, self.resolved_in_release, self.resolved_in_next_release = False, "", False
+        self.refresh_from_db()
+
+    def mute(self, until=None, events=None, actor=SYSTEM):
+        Error.objects.filter(pk=self.pk).mute(until, events, actor)
+        self.refresh_from_db()
+
+    def unmute(self, actor=SYSTEM):
+        Error.objects.filter(pk=self.pk).unmute(actor)
+        self.refresh_from_db()
 
 
 class NoReleaseYet(Exception):
@@ -163,27 +230,61 @@ class GroupEnvironment(models.Model):
         indexes = [models.Index(fields=["environment", "error"], name="error_environments_env_idx")]
 
 
+class EventBucket(models.Model):
+    """How many reports a group had in one clock hour or one day (UTC): written by ingest's
+    upsert, kept for HOURLY_BUCKETS_KEPT or DAILY_BUCKETS_KEPT (maintenance.retention)."""
+
+    HOUR = "h"
+    DAY = "d"
+    SPANS = [(HOUR, "hour"), (DAY, "day")]
+
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="buckets", db_index=False)
+    span = models.CharField(max_length=1, choices=SPANS)
+    start = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "error_buckets"
+        constraints = [models.UniqueConstraint(fields=["error", "span", "start"], name="error_bucket_once")]
+        indexes = [models.Index(fields=["span", "start"], name="error_buckets_age_idx")]
+
+
+class GroupUser(models.Model):
+    """A user a group was reported for, as a 63-bit hash of its user_id (ingest.users)."""
+
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="user_hashes", db_index=False)
+    user_hash = models.BigIntegerField()
+
+    class Meta:
+        db_table = "error_users"
+        constraints = [models.UniqueConstraint(fields=["error", "user_hash"], name="error_user_once")]
+
+
 class Activity(models.Model):
     """A change of a group's status: who made it (an admin user, the API key, or the system
-    when a report reopened the group) and when."""
+    when a report reopened or unmuted the group) and when."""
 
     RESOLVED = "resolved"
     RESOLVED_IN_RELEASE = "resolved_in_release"
     RESOLVED_IN_NEXT_RELEASE = "resolved_in_next_release"
     UNRESOLVED = "unresolved"
     REGRESSION = "regression"
+    MUTED = "muted"
+    UNMUTED = "unmuted"
     KINDS = [
         (RESOLVED, "resolved"),
         (RESOLVED_IN_RELEASE, "resolved in a release"),
         (RESOLVED_IN_NEXT_RELEASE, "resolved in the next release"),
         (UNRESOLVED, "reopened by a person"),
         (REGRESSION, "reopened by a new report"),
+        (MUTED, "muted"),
+        (UNMUTED, "unmuted"),
     ]
 
     error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="activity", db_index=False)
     kind = models.CharField(max_length=40, choices=KINDS)
     actor = models.CharField(max_length=200)
-    # The release of a resolution in one.
+    # The release of a resolution in one; how long a mute lasts.
     detail = models.CharField(max_length=RELEASE_CHARACTERS, blank=True, db_default="")
     at = models.DateTimeField(default=timezone.now, db_default=Now())
 
@@ -197,7 +298,8 @@ class Activity(models.Model):
 
 
 class Alert(models.Model):
-    """An email to send about a group: written in the ingest transaction, sent by the worker.
+    """An alert to send about a group, by email (no channel) or to one of its project's
+    channels: written in the ingest transaction, sent by the worker.
 
     Writing it with the report (an outbox) means a rolled-back report alerts nobody and a
     restart loses no alert; workers claim each row with a conditional update.
@@ -205,7 +307,8 @@ class Alert(models.Model):
 
     NEW = "new"
     REGRESSION = "regression"
-    KINDS = [(NEW, "New error"), (REGRESSION, "Regression")]
+    UNMUTED = "unmuted"
+    KINDS = [(NEW, "New error"), (REGRESSION, "Regression"), (UNMUTED, "Unmuted")]
 
     PENDING = "pending"
     SENDING = "sending"
@@ -215,6 +318,7 @@ class Alert(models.Model):
     STATUSES = [(s, s) for s in (PENDING, SENDING, SENT, SUPPRESSED, FAILED)]
 
     error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="alerts")
+    channel = models.ForeignKey(AlertChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
     kind = models.CharField(max_length=20, choices=KINDS)
     status = models.CharField(max_length=20, choices=STATUSES, default=PENDING)
     created_at = models.DateTimeField(default=timezone.now)
@@ -234,16 +338,19 @@ class Alert(models.Model):
 
 
 class AlertBudget(models.Model):
-    """How many alert emails were sent in one clock hour (ALERT_MAX_PER_HOUR).
+    """How many alerts one destination (email, or one channel) was sent in one clock hour
+    (ALERT_MAX_PER_HOUR).
 
     Sending takes one with a conditional UPDATE, so the cap holds across workers and instances.
     """
 
-    window = models.DateTimeField(primary_key=True)
+    destination = models.CharField(max_length=40)
+    window = models.DateTimeField()
     used = models.IntegerField(default=0)
 
     class Meta:
-        db_table = "alert_budget"
+        db_table = "alert_budgets"
+        constraints = [models.UniqueConstraint(fields=["destination", "window"], name="alert_budget_once")]
 
 
 class NewGroupBudget(models.Model):

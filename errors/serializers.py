@@ -5,6 +5,8 @@ from rest_framework import serializers
 from releases.models import RELEASE_CHARACTERS
 
 from .models import Activity, Error, Occurrence
+from .queries import STATUSES
+from .stats import PERIODS
 
 
 class ErrorListQuerySerializer(serializers.Serializer):
@@ -17,6 +19,7 @@ class ErrorListQuerySerializer(serializers.Serializer):
     project = serializers.CharField(required=False)
     environment = serializers.CharField(required=False)
     resolved = serializers.ChoiceField(choices=["true", "false"], required=False)
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
     search = serializers.CharField(required=False, allow_blank=True)
     source = serializers.CharField(required=False)
     limit = serializers.IntegerField(min_value=0, required=False, default=50)
@@ -28,13 +31,17 @@ class ErrorListQuerySerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.ModelSerializer):
     culprit = serializers.ReadOnlyField()
+    status = serializers.ReadOnlyField()
+    users = serializers.ReadOnlyField()
+    users_estimated = serializers.ReadOnlyField()
 
     class Meta:
         model = Error
         fields = [
             "id", "fingerprint", "project", "environment", "exception_type", "message",
             "count", "first_seen", "last_seen", "resolved", "source", "culprit", "release",
-            "resolved_in_release", "resolved_in_next_release",
+            "resolved_in_release", "resolved_in_next_release", "status", "muted_until", "muted_until_count",
+            "users", "users_estimated",
         ]
 
 
@@ -83,3 +90,21 @@ class ActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Activity
         fields = ["kind", "actor", "at", "detail"]
+
+
+class MuteSerializer(serializers.Serializer):
+    """The optional body of POST /api/errors/{id}/mute: until when, or for how many more events."""
+
+    MAX_EVENTS = 10**12
+
+    until = serializers.DateTimeField(required=False)
+    events = serializers.IntegerField(required=False, min_value=1, max_value=MAX_EVENTS)
+
+    def validate(self, data):
+        if "until" in data and "events" in data:
+            raise serializers.ValidationError("Give until or events, not both.")
+        return data
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=list(PERIODS), required=False, default="24h")

@@ -2,6 +2,7 @@
 the lifecycle functions of models.py."""
 
 from django.http import Http404
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,9 +10,10 @@ from rest_framework.views import APIView
 from .models import Error, NoReleaseYet
 from .queries import filter_errors, project_names
 from .serializers import (
-    ActivitySerializer, ErrorDetailSerializer, ErrorListQuerySerializer, ErrorSerializer, OccurrenceSerializer,
-    ResolveSerializer,
+    ActivitySerializer, ErrorDetailSerializer, ErrorListQuerySerializer, ErrorSerializer, MuteSerializer,
+    OccurrenceSerializer, ResolveSerializer, StatsQuerySerializer,
 )
+from .stats import PERIODS, series
 
 
 class ApiView(APIView):
@@ -81,6 +83,42 @@ class UnresolveView(ApiView):
     def post(self, request, pk):
         _get_error(pk).reopen(actor_of(request))
         return Response({"status": "unresolved"})
+
+
+class MuteView(ApiView):
+    """Mute: counted, hidden from the default list, no alerts; with {"until": "<ISO 8601>"} or
+    {"events": N} it unmutes by itself then."""
+
+    def post(self, request, pk):
+        error = _get_error(pk)
+        body = MuteSerializer(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        until, events = body.validated_data.get("until"), body.validated_data.get("events")
+        if until is not None and until <= timezone.now():
+            raise ValidationError({"until": ["Give a time in the future."]})
+        error.mute(until, events, actor_of(request))
+        return Response({"status": error.status, "muted_until": error.muted_until, "muted_until_count": error.muted_until_count})
+
+
+class UnmuteView(ApiView):
+    def post(self, request, pk):
+        error = _get_error(pk)
+        error.unmute(actor_of(request))
+        return Response({"status": error.status})
+
+
+class StatsView(ApiView):
+    """Events over time: {"buckets": [{"start", "count"}, …]}, oldest first, empty ones included."""
+
+    def get(self, request, pk):
+        error = _get_error(pk)
+        query = StatsQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        period = query.validated_data["period"]
+        buckets = series([error.pk], PERIODS[period])[error.pk]
+        return Response(
+            {"period": period, "buckets": [{"start": start, "count": count} for start, count in buckets]}
+        )
 
 
 class ActivityView(ApiView):

@@ -2,6 +2,7 @@
 the one write path (store.record_error: scrub, group, store)."""
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
 
 from projects.auth import project_settings
@@ -34,10 +35,12 @@ def check_origin(request, caller):
 
 
 def accept(request, caller, report):
-    """Count the report against its quotas and record it; returns store.Recorded."""
+    """Count the report against its quotas and record it; returns store.Recorded. A group
+    resolved from this moment on stays resolved by this report, however late it commits."""
+    received_at = timezone.now()
     project = caller.grant.project if caller.grant is not None else project_settings(report.project)
     admit_event(request, project, caller.grant)
-    return record_error(report, project)
+    return record_error(report, project, received_at)
 
 
 def accept_violations(request, caller, violations, environment):

@@ -1,4 +1,5 @@
-"""The one write path for reports: group by fingerprint, count, keep the newest occurrences."""
+"""The one write path for reports: group by fingerprint, count (in total, over time, in distinct
+users), keep the newest occurrences."""
 
 import json
 import logging
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from errors.models import OCCURRENCES_KEPT, SYSTEM, Activity
+from errors.models import OCCURRENCES_KEPT, SYSTEM, Activity, Alert, EventBucket
 from grouping.fingerprint import compute_fingerprint, overflow_fingerprint
 from grouping.stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
 from notifications.alerts import queue_alert
@@ -18,6 +19,7 @@ from releases.versions import is_older
 
 from .scrub import Scrubber
 from .symbolicate import Symbolicated, symbolicate
+from .users import count_user
 
 logger = logging.getLogger("errors.ingest")
 
@@ -60,6 +62,21 @@ class Recorded:
     count: int
     created: bool
     reopened: bool
+    # Muted before this report and still muted after it: counted, not alerted.
+    muted: bool = False
+    # This report ended the group's mute (its Nth event, or the first after its time).
+    unmuted: bool = False
+    # The group's sampling level of distinct users (errors.userhash).
+    users_level: int = 0
+
+    @property
+    def alert_kind(self):
+        """What this report is worth telling people, if anything."""
+        if self.created:
+            return Alert.NEW
+        if self.reopened:
+            return Alert.REGRESSION
+        return Alert.UNMUTED if self.unmuted else None
 
 
 def guess_source(stack):
@@ -92,17 +109,19 @@ def group_report(report, strategy, project_id=None, dry_run=False):
     return Grouping(stack, stack.culprit, fingerprint, strategy, symbolicated)
 
 
-def record_error(report, project):
+def record_error(report, project, received_at=None):
     """Count `report` into its group, creating or reopening the group, in one transaction.
 
     `project` (projects.auth.ProjectSettings) is the report's project: its fingerprint strategy
     and its cap on new groups an hour, past which new fingerprints count into one overflow group.
+    `received_at` is when the report arrived: a group resolved after that stays resolved.
 
     Secrets in the request context are filtered first: nothing below stores or logs them.
     Everything but the SQL is prepared before the transaction, which on SQLite holds the one
     write lock, so the time other writers wait is the time of four short statements.
     """
     started = time.perf_counter()
+    received_at = received_at or timezone.now()
     scrubber = Scrubber(settings.SCRUB_FIELDS)
     grouping = group_report(report, project.strategy, project.id)
     culprit = grouping.culprit
@@ -131,17 +150,23 @@ def record_error(report, project):
         "release": report.release,
     }
     with transaction.atomic():
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        moment = timezone.now()
+        now = connection.ops.adapt_datetimefield_value(moment)
         with connection.cursor() as cursor:
             if report.release:
                 note_release(cursor, project.id, report.release, now)
-            recorded = _count_into_group(cursor, group, project, now)
+            recorded = _count_into_group(cursor, group, project, now, connection.ops.adapt_datetimefield_value(received_at))
             if recorded.reopened:
-                cursor.execute(_NOTE_REGRESSION, [recorded.error_id, Activity.REGRESSION, SYSTEM, report.release, now])
+                cursor.execute(_NOTE_ACTIVITY, [recorded.error_id, Activity.REGRESSION, SYSTEM, report.release, now])
+            if recorded.unmuted:
+                cursor.execute(_NOTE_ACTIVITY, [recorded.error_id, Activity.UNMUTED, SYSTEM, "", now])
+            _count_in_buckets(cursor, recorded.error_id, moment)
+            if report.user_id:
+                count_user(cursor, recorded.error_id, recorded.users_level, report.user_id)
             _store_occurrence(cursor, recorded, occurrence, now)
             _note_environment(cursor, recorded.error_id, report.environment)
-        if recorded.created or recorded.reopened:
-            queue_alert(recorded, report.environment, project)
+        if recorded.alert_kind is not None:
+            queue_alert(recorded.error_id, recorded.alert_kind, report.environment, project)
     logger.info(
         "report project=%s status=%s fingerprint=%s count=%d ms=%.1f",
         report.project,
@@ -158,17 +183,20 @@ _GROUP_COLUMNS = [
     "culprit_file", "culprit_line", "culprit_function", "culprit_context", "release",
 ]
 # The newest report's text and culprit replace the group's; first_seen never changes. Whether it
-# stays resolved was decided with the row locked (_count_into_group).
+# stays resolved or muted was decided with the row locked (_count_into_group); when it does, it
+# keeps when it was resolved and what its mute waits for.
 _LATEST_COLUMNS = [
     "environment", "message", "traceback", "source", "culprit_file", "culprit_line", "culprit_function",
-    "culprit_context", "release", "resolved", "resolved_in_release", "resolved_in_next_release",
+    "culprit_context", "release", "resolved", "resolved_in_release", "resolved_in_next_release", "muted",
 ]
+_KEPT_WHILE = {"resolved_at": "resolved", "muted_until": "muted", "muted_until_count": "muted"}
 _UPSERT_GROUP = (
     f"INSERT INTO errors ({', '.join(_GROUP_COLUMNS)}, count, first_seen, last_seen, resolved, resolved_in_release, "
-    f"resolved_in_next_release) VALUES ({', '.join(['%s'] * len(_GROUP_COLUMNS))}, 1, %s, %s, %s, %s, %s) "
+    f"resolved_in_next_release, muted) VALUES ({', '.join(['%s'] * len(_GROUP_COLUMNS))}, 1, %s, %s, %s, %s, %s, %s) "
     "ON CONFLICT (fingerprint) DO UPDATE SET count = errors.count + 1, last_seen = excluded.last_seen, "
-    f"{', '.join(f'{c} = excluded.{c}' for c in _LATEST_COLUMNS)} "
-    "RETURNING id, count"
+    f"{', '.join(f'{c} = excluded.{c}' for c in _LATEST_COLUMNS)}, "
+    f"{', '.join(f'{c} = CASE WHEN excluded.{flag} THEN errors.{c} END' for c, flag in _KEPT_WHILE.items())} "
+    "RETURNING id, count, users_level"
 )
 _OCCURRENCE_COLUMNS = [
     "error_id", "timestamp", "environment", "message", "request_url", "request_method", "request_headers",
@@ -184,7 +212,13 @@ _TRIM_OCCURRENCES = (
 )
 
 
-_NOTE_REGRESSION = "INSERT INTO error_activity (error_id, kind, actor, detail, at) VALUES (%s, %s, %s, %s, %s)"
+_NOTE_ACTIVITY = "INSERT INTO error_activity (error_id, kind, actor, detail, at) VALUES (%s, %s, %s, %s, %s)"
+
+# One statement for both of the report's buckets: its clock hour and its day (UTC).
+_COUNT_IN_BUCKETS = (
+    "INSERT INTO error_buckets (error_id, span, start, count) VALUES (%s, %s, %s, 1), (%s, %s, %s, 1) "
+    "ON CONFLICT (error_id, span, start) DO UPDATE SET count = error_buckets.count + 1"
+)
 
 _TAKE_NEW_GROUP = (
     "INSERT INTO new_group_budget (project_id, window_start, used) VALUES (%s, %s, 1) "
@@ -193,23 +227,58 @@ _TAKE_NEW_GROUP = (
 )
 
 
-def _previous_state(cursor, fingerprint):
-    """(resolved, resolved_in_release, resolved_in_next_release) of the group, its row locked."""
+@dataclass(frozen=True)
+class PreviousState:
+    """What a report's group was before it, read with the row locked."""
+
+    resolved: bool
+    in_release: str
+    in_next_release: bool
+    # Resolved after the report arrived: it was in flight, and must not reopen the group.
+    resolved_since_received: bool
+    muted: bool
+    mute_time_over: bool
+    muted_until_count: int | None
+    count: int
+
+    @property
+    def mute_kept(self):
+        """Whether the group stays muted with this report counted."""
+        if not self.muted or self.mute_time_over:
+            return False
+        return self.muted_until_count is None or self.count + 1 < self.muted_until_count
+
+
+_PREVIOUS_STATE = (
+    "SELECT resolved, resolved_in_release, resolved_in_next_release, "
+    "(resolved_at IS NOT NULL AND resolved_at > %s), muted, (muted_until IS NOT NULL AND muted_until <= %s), "
+    "muted_until_count, count FROM errors WHERE fingerprint = %s"
+)
+
+
+def _previous_state(cursor, fingerprint, received_at, now):
+    """The group's PreviousState, its row locked; None for a new fingerprint."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    cursor.execute(
-        f"SELECT resolved, resolved_in_release, resolved_in_next_release FROM errors WHERE fingerprint = %s{lock}",
-        [fingerprint],
+    cursor.execute(_PREVIOUS_STATE + lock, [received_at, now, fingerprint])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    resolved, in_release, in_next, since_received, muted, time_over, until_count, count = row
+    return PreviousState(
+        bool(resolved), in_release, bool(in_next), bool(since_received), bool(muted), bool(time_over), until_count, count
     )
-    return cursor.fetchone()
 
 
 def _resolution_kept(cursor, before, project, release):
     """The (resolved, in_release, in_next_release) a group keeps after a report of `release`:
-    a resolution in a release holds against reports from older releases (releases.versions)."""
-    if before is None or not before[0] or not before[1]:
+    a resolution made after the report arrived holds, and a resolution in a release holds
+    against reports from older releases (releases.versions)."""
+    if before is None or not before.resolved:
         return (False, "", False)
-    in_release, in_next = before[1], bool(before[2])
-    if not release:
+    in_release, in_next = before.in_release, before.in_next_release
+    if before.resolved_since_received:
+        return (True, in_release, in_next)
+    if not in_release or not release:
         return (False, "", False)
     first_seen = release_first_seen(cursor, project.id)
     older = is_older(release, in_release, first_seen)
@@ -245,23 +314,38 @@ def overflow_group(group, project):
     }
 
 
-def _count_into_group(cursor, group, project, now):
-    """Create the group or count into it with one upsert; say whether it was resolved before.
+def _count_into_group(cursor, group, project, now, received_at):
+    """Create the group or count into it with one upsert; say whether it was resolved or muted
+    before, and whether it still is.
 
-    The previous `resolved` is read first with the row locked (FOR UPDATE on PostgreSQL; on
-    SQLite the IMMEDIATE transaction already holds the database's write lock), so of several
-    reports reopening a group exactly one sees it resolved. Two reports of a new fingerprint
-    meet in ON CONFLICT: one inserts, the other counts into that row.
+    The previous state is read first with the row locked (FOR UPDATE on PostgreSQL; on SQLite
+    the IMMEDIATE transaction already holds the database's write lock), so of several reports
+    reopening or unmuting a group exactly one sees it resolved or muted. Two reports of a new
+    fingerprint meet in ON CONFLICT: one inserts, the other counts into that row.
     """
-    before = _previous_state(cursor, group["fingerprint"])
+    before = _previous_state(cursor, group["fingerprint"], received_at, now)
     if before is None and not _may_open_group(cursor, project, timezone.now()):
         group = overflow_group(group, project)
-        before = _previous_state(cursor, group["fingerprint"])
+        before = _previous_state(cursor, group["fingerprint"], received_at, now)
     resolution = _resolution_kept(cursor, before, project, group["release"])
-    cursor.execute(_UPSERT_GROUP, [*(group[c] for c in _GROUP_COLUMNS), now, now, *resolution])
-    error_id, count = cursor.fetchone()
-    reopened = before is not None and bool(before[0]) and not resolution[0]
-    return Recorded(error_id, group["fingerprint"], count, created=count == 1, reopened=reopened)
+    muted = before is not None and before.mute_kept
+    cursor.execute(_UPSERT_GROUP, [*(group[c] for c in _GROUP_COLUMNS), now, now, *resolution, muted])
+    error_id, count, users_level = cursor.fetchone()
+    return Recorded(
+        error_id, group["fingerprint"], count, created=count == 1,
+        reopened=before is not None and before.resolved and not resolution[0],
+        muted=muted, unmuted=before is not None and before.muted and not muted, users_level=users_level,
+    )
+
+
+def _count_in_buckets(cursor, error_id, moment):
+    """Count the report in its group's hourly and daily buckets (errors.EventBucket)."""
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    adapt = connection.ops.adapt_datetimefield_value
+    cursor.execute(
+        _COUNT_IN_BUCKETS,
+        [error_id, EventBucket.HOUR, adapt(hour), error_id, EventBucket.DAY, adapt(hour.replace(hour=0))],
+    )
 
 
 def _store_occurrence(cursor, recorded, occurrence, now):
@@ -294,6 +378,11 @@ def _note_environment(cursor, error_id, environment):
         _known_environments.add(pair)
 
     transaction.on_commit(remember)
+
+
+def forget_known_environments():
+    """For tests that delete groups: ids may be reused."""
+    _known_environments.clear()
 
 
 def _json_or_none(value):

@@ -1,5 +1,5 @@
-"""The service's background work: alert sending and the daily retention purge (resolved groups,
-unused source-map bundles).
+"""The service's background work: ending mutes that ran out, alert sending, and the daily
+retention purge (resolved groups, old event-count buckets, unused source-map bundles).
 
 One thread in each instance's main server process (tracker/server.py). Alert rows are claimed
 one by one and the retention run by a lease row, so any number of instances can run this
@@ -19,7 +19,8 @@ from errors.models import AlertBudget, JobLease, NewGroupBudget
 from notifications import alerts
 from releases.uploads import purge_unused_bundles
 
-from .retention import purge_projects
+from .mutes import unmute_expired
+from .retention import purge_old_buckets, purge_projects
 
 logger = logging.getLogger("errors.jobs")
 
@@ -37,6 +38,7 @@ def claim_lease(name, interval, now=None):
 def run_retention_if_due(now=None):
     if claim_lease("retention", RETENTION_INTERVAL, now):
         purge_projects()
+        purge_old_buckets(now or timezone.now())
         purge_unused_bundles()
         forget_old_budgets(now or timezone.now())
 
@@ -65,6 +67,7 @@ class BackgroundJobs(threading.Thread):
 
     def _tick(self):
         try:
+            unmute_expired()
             if alerts.alerts_enabled():
                 alerts.send_due_alerts()
             if time.monotonic() - self.started_at >= settings.RETENTION_FIRST_RUN_DELAY:

@@ -1,4 +1,5 @@
-"""Deleting resolved errors past retention, in batches; the command and the daily job call it."""
+"""Deleting resolved errors past retention, in batches, and event counts past their window; the
+command and the daily job call these."""
 
 import logging
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from django.conf import settings
 
-from errors.models import Error, Occurrence
+from errors.models import DAILY_BUCKETS_KEPT, HOURLY_BUCKETS_KEPT, Error, EventBucket, Occurrence
 from projects.models import Project
 
 logger = logging.getLogger("errors.retention")
@@ -58,3 +59,11 @@ def purge_resolved(days, *, projects=None, excluding=(), dry_run=False, batch_si
     if groups:
         logger.info("retention: purged %d resolved group(s), %d occurrence(s) older than %d days", groups, occurrences, days)
     return Purged(groups, occurrences)
+
+
+def purge_old_buckets(now=None):
+    """Drop hourly counts older than HOURLY_BUCKETS_KEPT and daily ones older than DAILY_BUCKETS_KEPT."""
+    now = now or timezone.now()
+    hourly, _ = EventBucket.objects.filter(span=EventBucket.HOUR, start__lt=now - HOURLY_BUCKETS_KEPT).delete()
+    daily, _ = EventBucket.objects.filter(span=EventBucket.DAY, start__lt=now - DAILY_BUCKETS_KEPT).delete()
+    return hourly + daily

@@ -48,15 +48,14 @@ def describe_alert_configuration():
 # --- queueing (inside the ingest transaction) ----------------------------------------------
 
 
-def queue_alert(recorded, environment, project):
-    """Write an alert for a new or reopened group, if alerts are on for its project and
-    environment (`project` is projects.auth.ProjectSettings)."""
+def queue_alert(error_id, kind, environment, project):
+    """Write an alert (Alert.NEW, REGRESSION or UNMUTED) for a group, if alerts are on for its
+    project and environment (`project` is projects.auth.ProjectSettings)."""
     if not alerts_enabled() or not project.alert_recipients:
         return
     if project.alert_environments and environment not in project.alert_environments:
         return
-    kind = Alert.NEW if recorded.created else Alert.REGRESSION
-    Alert.objects.create(error_id=recorded.error_id, kind=kind)
+    Alert.objects.create(error_id=error_id, kind=kind)
 
 
 # --- sending (background worker, no transaction open) --------------------------------------
@@ -109,8 +108,10 @@ def _take_send_slot(now):
     """
     window = now.replace(minute=0, second=0, microsecond=0)
     AlertBudget.objects.filter(window__lt=window).delete()
-    AlertBudget.objects.get_or_create(window=window)
-    taken = AlertBudget.objects.filter(window=window, used__lt=settings.ALERT_MAX_PER_HOUR).update(used=F("used") + 1)
+    AlertBudget.objects.get_or_create(destination="email", window=window)
+    taken = AlertBudget.objects.filter(
+        destination="email", window=window, used__lt=settings.ALERT_MAX_PER_HOUR
+    ).update(used=F("used") + 1)
     return taken == 1
 
 

@@ -166,3 +166,31 @@ class ApiToken(models.Model):
         token = row.new_token()
         row.save()
         return row, token
+
+
+class AlertChannel(models.Model):
+    """Somewhere besides email a project's alerts go: an incoming webhook of Slack (or Mattermost,
+    which takes Slack's body), Discord, or any service taking a JSON POST."""
+
+    SLACK = "slack"
+    DISCORD = "discord"
+    WEBHOOK = "webhook"
+    KINDS = [
+        (SLACK, "Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat)"),
+        (DISCORD, "Discord webhook"),
+        (WEBHOOK, "JSON POST (README: Alert channels)"),
+    ]
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="alert_channels")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    url = models.URLField(max_length=2000, help_text="Where the alert is POSTed; private addresses need WEBHOOK_ALLOWED_HOSTS.")
+    label = models.CharField(max_length=100, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "alert_channels"
+        ordering = ["project", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display().split(' (')[0]}: {self.label or self.url[:60]}"

@@ -24,7 +24,10 @@ def listed(api, query=""):
 
 
 # What the list and detail add to the spec's fields.
-EXTENSION_FIELDS = {"source", "culprit", "release", "resolved_in_release", "resolved_in_next_release"}
+EXTENSION_FIELDS = {
+    "source", "culprit", "release", "resolved_in_release", "resolved_in_next_release", "status", "muted_until",
+    "muted_until_count", "users", "users_estimated",
+}
 
 
 def test_list_has_spec_shape(api):

@@ -84,6 +84,11 @@ ALERT_EMAILS = env.string_list("ALERT_EMAILS")
 ALERT_ENVIRONMENTS = env.string_list("ALERT_ENVIRONMENTS")
 ALERT_MAX_PER_HOUR = env.integer("ALERT_MAX_PER_HOUR", 30, minimum=1)
 ALERT_RETRY_DELAY = env.number("ALERT_RETRY_DELAY", 30.0, minimum=0)
+# Alert channels may POST to private and loopback addresses only of these hosts or networks.
+WEBHOOK_ALLOWED_HOSTS = env.string_list("WEBHOOK_ALLOWED_HOSTS")
+
+# A group's distinct users are counted exactly up to this many, then estimated (ingest/users.py).
+USERS_EXACT_UP_TO = 10_000
 
 ADMIN_USERNAME = env.string("ADMIN_USERNAME")
 ADMIN_PASSWORD = env.string("ADMIN_PASSWORD")
