@@ -83,6 +83,11 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset
         return queryset.filter(muted=False)
 
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = "All but muted"
+        return choices
+
 
 class ErrorChangeList(ChangeList):
     """The list, with each shown row's last 24 hours fetched in one query for its chart."""
@@ -447,7 +452,7 @@ class ErrorAdmin(admin.ModelAdmin):
 
 
 def _moment(when):
-    return format_html('<time datetime="{}">{:%Y-%m-%d %H:%M} UTC</time>', when.isoformat(), timezone.localtime(when))
+    return format_html('<time datetime="{}">{}</time>', when.isoformat(), f"{timezone.localtime(when):%Y-%m-%d %H:%M} UTC")
 
 
 def admin_actor(request):

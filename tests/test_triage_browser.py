@@ -1,0 +1,146 @@
+"""Triage insight in a real headless Chromium against the real server: charts, users, mute,
+and the activity of a change made through the API."""
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import RunningTracker
+from tests.factories import python_traceback, report
+from tests.postmark import FakePostmark
+
+pytestmark = pytest.mark.browser
+
+ADMIN = {"ADMIN_USERNAME": "triager", "ADMIN_PASSWORD": "correct horse battery", "ADMIN_EMAIL": "t@example.com"}
+POSTMARK_TOKEN = "postmark-token"
+
+
+@pytest.fixture
+def postmark():
+    with FakePostmark(POSTMARK_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def server(tmp_path, postmark):
+    alerting = {
+        "POSTMARK_API_TOKEN": POSTMARK_TOKEN, "POSTMARK_FROM_EMAIL": "tracker@example.com",
+        "POSTMARK_API_URL": postmark.url, "ALERT_EMAILS": "oncall@example.com",
+    }
+    running = RunningTracker(tmp_path, {**ADMIN, **alerting}).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def admin_page(browser, server):
+    context = browser.new_context(base_url=server.url, viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    page.goto("/admin/")
+    page.fill("#id_username", ADMIN["ADMIN_USERNAME"])
+    page.fill("#id_password", ADMIN["ADMIN_PASSWORD"])
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_contain_text("error-tracker")
+    yield page
+    context.close()
+
+
+def send(server, **fields):
+    response = server.session().post(f"{server.url}/api/errors", json=report(**fields), timeout=5)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def rows(page):
+    return page.locator("#result_list tbody tr")
+
+
+def wait_for(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_list_shows_each_groups_last_24_hours_and_its_users(admin_page, server):
+    send(server, message="card declined", traceback=python_traceback(line=1), user_id="ann")
+    for user in ["bob", "cy", "ann", "dee"]:
+        send(server, message="card declined", traceback=python_traceback(line=1), user_id=user)
+    send(server, message="template missing", traceback=python_traceback(line=2), user_id="ann")
+
+    admin_page.goto("/admin/errors/error/")
+
+    busy_row = rows(admin_page).filter(has_text="card declined")
+    expect(busy_row.locator("td.field-users_display")).to_have_text("4")
+    expect(rows(admin_page).filter(has_text="template missing").locator("td.field-users_display")).to_have_text("1")
+    bars = busy_row.locator("td.field-events_24h svg rect")
+    expect(bars).to_have_count(24)
+    expect(busy_row.locator("td.field-events_24h svg")).to_have_attribute("aria-label", "5 events")
+    # The current hour's bar is the full height; the 23 before it are empty.
+    assert busy_row.locator("td.field-events_24h svg rect.bar:not(.empty)").count() == 1
+    assert "5 events" in bars.last.locator("title").text_content()
+
+
+def test_the_group_page_charts_24_hours_and_14_days(admin_page, server):
+    created = send(server, message="stock went negative")
+    send(server, message="stock went negative")
+
+    admin_page.goto(f"/admin/errors/error/{created['id']}/change/")
+
+    charts = admin_page.locator(".field-charts_display svg.event-chart")
+    expect(charts).to_have_count(2)
+    expect(charts.nth(0).locator("rect")).to_have_count(24)
+    expect(charts.nth(1).locator("rect")).to_have_count(14)
+    expect(charts.nth(0)).to_have_attribute("aria-label", "2 events")
+    expect(charts.nth(1)).to_have_attribute("aria-label", "2 events")
+
+
+def test_mute_for_an_hour_hides_the_group_and_its_reports_alert_nobody(admin_page, server, postmark):
+    created = send(server, message="noisy retry loop", traceback=python_traceback(line=3))
+    send(server, message="quiet one", traceback=python_traceback(line=4))
+    assert wait_for(lambda: len(postmark.messages) == 2), postmark.messages
+
+    admin_page.goto(f"/admin/errors/error/{created['id']}/change/")
+    admin_page.select_option("#mute-for", "1h")
+    admin_page.click("#mute-button")
+    expect(admin_page.locator(".messagelist")).to_contain_text("Muted 1 error(s).")
+    expect(admin_page.locator(".field-status")).to_contain_text("Muted until")
+
+    admin_page.goto("/admin/errors/error/")
+    expect(rows(admin_page)).to_have_count(1)
+    expect(rows(admin_page).first).to_contain_text("quiet one")
+
+    api = server.session()
+    api.post(f"{server.url}/api/errors/{created['id']}/resolve", timeout=5)
+    api.post(f"{server.url}/api/errors/{created['id']}/mute", json={"until": "2999-01-01T00:00:00Z"}, timeout=5)
+    send(server, message="noisy retry loop", traceback=python_traceback(line=3))
+    # The jobs thread polls every 2 seconds: give it three rounds to (wrongly) send something.
+    time.sleep(6)
+    assert len(postmark.messages) == 2
+
+    admin_page.locator("#changelist-filter").get_by_role("link", name="Muted", exact=True).click()
+    expect(rows(admin_page)).to_have_count(1)
+    expect(rows(admin_page).first).to_contain_text("noisy retry loop")
+    expect(rows(admin_page).first.locator("td.field-count")).to_have_text("2")
+
+
+def test_the_group_page_shows_a_resolve_made_through_the_api(admin_page, server):
+    created = send(server, message="ledger out of balance")
+
+    response = server.session().post(
+        f"{server.url}/api/errors/{created['id']}/resolve", json={"in_release": "2.4.1"}, timeout=5
+    )
+    assert response.status_code == 200
+
+    admin_page.goto(f"/admin/errors/error/{created['id']}/change/")
+    activity = admin_page.locator(".field-activity_display li")
+    expect(activity).to_have_count(1)
+    expect(activity.first).to_contain_text("resolved in a release 2.4.1 by API key")
+
+    admin_page.select_option("#mute-for", "")
+    admin_page.click("#mute-button")
+    expect(activity).to_have_count(2)
+    expect(activity.first).to_contain_text("muted by triager (admin)")
