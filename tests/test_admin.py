@@ -262,3 +262,66 @@ def test_the_environment_filter_lists_every_environment_a_group_was_seen_in(api,
     assert "?environment=staging" in page and "?environment=production" in page
     assert admin_client.get(LIST, {"environment": "staging"}).context["cl"].result_count == 1
     assert admin_client.get(LIST, {"environment": "dev"}).context["cl"].result_count == 0
+
+
+def test_the_status_filter_hides_muted_groups_unless_asked(api, admin_client):
+    muted = send(api, traceback=python_traceback(line=1))
+    send(api, traceback=python_traceback(line=2))
+    Error.objects.filter(pk=muted["id"]).mute()
+
+    def count(**query):
+        return admin_client.get(LIST, query).context["cl"].result_count
+
+    assert count() == 1
+    assert count(status="open") == 1
+    assert count(status="muted") == 1
+    assert count(status="everything") == 2
+    assert "All but muted" in admin_client.get(LIST).content.decode()
+
+
+def test_bulk_mute_and_unmute_are_recorded_with_who_did_it(api, admin_client):
+    ids = [send(api, traceback=python_traceback(line=n))["id"] for n in (1, 2)]
+
+    admin_client.post(LIST, {"action": "mute_selected_for_an_hour", "_selected_action": ids})
+
+    muted = Error.objects.filter(pk__in=ids)
+    assert all(e.muted and e.muted_until > timezone.now() + timedelta(minutes=59) for e in muted)
+    assert admin_client.get(LIST, {"status": "muted"}).content.decode().count("Muted until") == 2
+
+    admin_client.post(f"{LIST}?status=muted", {"action": "unmute_selected", "_selected_action": ids[:1]})
+
+    assert list(Error.objects.filter(muted=True).values_list("pk", flat=True)) == ids[1:]
+    kinds = api.get(f"/api/errors/{ids[0]}/activity").json()["activity"]
+    assert [(a["kind"], a["actor"]) for a in kinds] == [("unmuted", "root (admin)"), ("muted", "root (admin)")]
+
+
+def test_the_page_mutes_for_a_number_of_events_and_refuses_nonsense(api, admin_client):
+    error_id = send(api)["id"]
+
+    answer = admin_client.post(f"{LIST}{error_id}/mute/", {"events": "abc"}, follow=True)
+    assert "Give a number of events from 1 up." in answer.content.decode()
+    assert not Error.objects.get(pk=error_id).muted
+
+    admin_client.post(f"{LIST}{error_id}/mute/", {"events": "10"})
+
+    error = Error.objects.get(pk=error_id)
+    assert (error.muted, error.muted_until_count) == (True, 11)
+    assert "Muted for 10 more event(s)" in admin_client.get(f"{LIST}{error_id}/change/").content.decode()
+    assert admin_client.get(f"{LIST}{error_id}/mute/").status_code == 405
+
+
+def test_the_list_charts_each_row_without_a_query_per_row(api, admin_client):
+    for n in range(30):
+        send(api, traceback=python_traceback(line=n + 1))
+    few = CaptureQueriesContext(connection)
+    with few:
+        admin_client.get(LIST, {"seen": "7d"})
+    page = admin_client.get(LIST).content.decode()
+
+    assert page.count('<svg class="event-chart"') == 30
+    for n in range(30):
+        send(api, traceback=python_traceback(line=n + 100))
+    many = CaptureQueriesContext(connection)
+    with many:
+        admin_client.get(LIST, {"seen": "7d"})
+    assert len(many.captured_queries) == len(few.captured_queries)
