@@ -3,7 +3,7 @@
 A group keeps the hashes of its users (errors.GroupUser) while it has at most the bound; past
 it, the sampling level goes up by one and only the hashes whose top `level` bits are zero stay
 (about half). Every later user is kept only if its hash is in the sample, so the kept count
-times 2**level estimates the distinct users, within about 1/sqrt(bound / 2) (±1.5 % at the
+times 2**level estimates the distinct users, with a standard error of about 1/sqrt(kept) (1–1.5 % at the
 default 10,000). Each step is a statement under the group's row lock, in the report's
 transaction: concurrent reports cannot count a user twice.
 """
