@@ -44,7 +44,7 @@ def run_retention_if_due(now=None):
 
 
 def forget_old_budgets(now):
-    """Hourly counters (new groups, alert emails) are needed for the current hour only."""
+    """Hourly counters (new groups, alerts per destination) are needed for the current hour only."""
     hour_ago = now - timedelta(hours=1)
     NewGroupBudget.objects.filter(window_start__lt=hour_ago).delete()
     AlertBudget.objects.filter(window__lt=hour_ago).delete()
@@ -68,8 +68,7 @@ class BackgroundJobs(threading.Thread):
     def _tick(self):
         try:
             unmute_expired()
-            if alerts.alerts_enabled():
-                alerts.send_due_alerts()
+            alerts.send_due_alerts()
             if time.monotonic() - self.started_at >= settings.RETENTION_FIRST_RUN_DELAY:
                 run_retention_if_due()
         except Exception:

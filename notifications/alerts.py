@@ -1,26 +1,33 @@
-"""Who gets told about what, and flood control. The only module that calls Postmark.
+"""Who gets told about what, and flood control. The only module that calls Postmark; channel
+alerts go through notifications.webhooks.
 
-Alerts are rows written in the ingest transaction (see Alert); the background worker
-(maintenance/jobs.py) claims due rows one at a time and sends them, outside any transaction.
+Alerts are rows written in the ingest transaction (see Alert): one for email, one for each
+active channel of the project. The background worker (maintenance/jobs.py) claims due rows one
+at a time and sends them, outside any transaction.
 """
 
 import logging
+import math
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from postmarker.core import PostmarkClient
-from postmarker.exceptions import ClientError
 
 from errors.models import Alert, AlertBudget, Error
-from projects.models import Project
+from projects.models import AlertChannel, Project
+
+from . import webhooks
 
 logger = logging.getLogger("errors.alerts")
 
 MAX_ATTEMPTS = 4
 CLAIM_TIMEOUT = timedelta(minutes=5)
+# The longest wait a 429's Retry-After may ask for.
+RETRY_AFTER_MAX = timedelta(hours=1)
 SUBJECT_MAX = 150
 TRACEBACK_TAIL_LINES = 15
 
@@ -49,13 +56,16 @@ def describe_alert_configuration():
 
 
 def queue_alert(error_id, kind, environment, project):
-    """Write an alert (Alert.NEW, REGRESSION or UNMUTED) for a group, if alerts are on for its
-    project and environment (`project` is projects.auth.ProjectSettings)."""
-    if not alerts_enabled() or not project.alert_recipients:
-        return
+    """Write the alerts (Alert.NEW, REGRESSION or UNMUTED) of a group: by email if email alerts
+    are on and the project has recipients, and to each active channel of the project; none if
+    its environment does not alert (`project` is projects.auth.ProjectSettings)."""
     if project.alert_environments and environment not in project.alert_environments:
         return
-    Alert.objects.create(error_id=error_id, kind=kind)
+    channel_ids = AlertChannel.objects.filter(project_id=project.id, is_active=True).values_list("pk", flat=True)
+    alerts = [Alert(error_id=error_id, kind=kind, channel_id=channel_id) for channel_id in channel_ids]
+    if alerts_enabled() and project.alert_recipients:
+        alerts.insert(0, Alert(error_id=error_id, kind=kind))
+    Alert.objects.bulk_create(alerts)
 
 
 # --- sending (background worker, no transaction open) --------------------------------------
@@ -65,20 +75,18 @@ def send_due_alerts(now=None):
     """Send every alert that is due; returns how many were handled.
 
     One alert's failure, whatever it is, is that alert's: it is retried or given up on, and
-    the rest of the batch goes on.
+    the rest of the batch goes on. Email alerts wait while email is not configured.
     """
     now = now or timezone.now()
-    due = (
-        Alert.objects.filter(Q(status=Alert.PENDING) | Q(status=Alert.SENDING), next_attempt_at__lte=now)
-        .order_by("id")
-        .values_list("pk", flat=True)[:50]
-    )
+    due = Alert.objects.filter(Q(status=Alert.PENDING) | Q(status=Alert.SENDING), next_attempt_at__lte=now)
+    if not alerts_enabled():
+        due = due.filter(channel__isnull=False)
     handled = 0
-    for alert_id in list(due):
+    for alert_id in list(due.order_by("id").values_list("pk", flat=True)[:50]):
         if not _claim(alert_id, now):
             continue
         handled += 1
-        alert = Alert.objects.select_related("error").filter(pk=alert_id).first()
+        alert = Alert.objects.select_related("error", "channel").filter(pk=alert_id).first()
         if alert is None:  # its group was deleted meanwhile
             continue
         try:
@@ -100,17 +108,23 @@ def _claim(alert_id, now):
     )
 
 
-def _take_send_slot(now):
-    """One of this clock hour's ALERT_MAX_PER_HOUR emails, or False when they are all used.
+def _destination(alert):
+    """Whose hourly budget an alert takes: email's, or its channel's own."""
+    return "email" if alert.channel_id is None else f"channel:{alert.channel_id}"
+
+
+def _take_send_slot(destination, now):
+    """One of this clock hour's ALERT_MAX_PER_HOUR alerts to `destination`, or False when they
+    are all used.
 
     The conditional UPDATE is the check and the count in one statement, so workers in several
     processes and instances cannot together send more than the cap.
     """
     window = now.replace(minute=0, second=0, microsecond=0)
     AlertBudget.objects.filter(window__lt=window).delete()
-    AlertBudget.objects.get_or_create(destination="email", window=window)
+    AlertBudget.objects.get_or_create(destination=destination, window=window)
     taken = AlertBudget.objects.filter(
-        destination="email", window=window, used__lt=settings.ALERT_MAX_PER_HOUR
+        destination=destination, window=window, used__lt=settings.ALERT_MAX_PER_HOUR
     ).update(used=F("used") + 1)
     return taken == 1
 
@@ -120,23 +134,33 @@ def _deliver(alert, now):
         # Claimed again after workers died mid-send this many times: stop trying.
         _give_up(alert, "claimed too many times without a result")
         return
-    if not _take_send_slot(now):
+    if alert.channel is not None and not alert.channel.is_active:
+        _give_up(alert, "the channel was deactivated")
+        return
+    destination = _destination(alert)
+    if not _take_send_slot(destination, now):
         Alert.objects.filter(pk=alert.pk).update(status=Alert.SUPPRESSED)
-        logger.info("alert %s suppressed: %d emails already sent this hour", alert.pk, settings.ALERT_MAX_PER_HOUR)
+        logger.info(
+            "alert %s suppressed: %d alerts already sent to %s this hour", alert.pk, settings.ALERT_MAX_PER_HOUR, destination
+        )
         return
     # Claimed with one conditional UPDATE, so of two workers sending at once only one reports them.
-    suppressed = Alert.objects.filter(status=Alert.SUPPRESSED, suppression_reported=False).update(
-        suppression_reported=True
-    )
-    _postmark().emails.send(
-        From=settings.POSTMARK_FROM_EMAIL,
-        To=_recipients(alert.error.project),
-        Subject=alert_subject(alert),
-        TextBody=alert_body(alert, suppressed),
-        Tag=f"error-{alert.kind}",
-    )
+    suppressed = Alert.objects.filter(
+        channel_id=alert.channel_id, status=Alert.SUPPRESSED, suppression_reported=False
+    ).update(suppression_reported=True)
+    if alert.channel is None:
+        _postmark().emails.send(
+            From=settings.POSTMARK_FROM_EMAIL,
+            To=_recipients(alert.error.project),
+            Subject=alert_subject(alert),
+            TextBody=alert_body(alert, suppressed),
+            Tag=f"error-{alert.kind}",
+        )
+    else:
+        body = webhooks.channel_body(alert.channel.kind, alert.kind, alert.error, error_link(alert.error), suppressed, now)
+        webhooks.post_json(alert.channel.url, body)
     Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
-    logger.info("alert %s sent: %s for error %s", alert.pk, alert.kind, alert.error_id)
+    logger.info("alert %s sent to %s: %s for error %s", alert.pk, destination, alert.kind, alert.error_id)
 
 
 def _recipients(project_name):
@@ -145,17 +169,47 @@ def _recipients(project_name):
 
 
 def _failed(alert, exc, now):
-    """Retry later with backoff, or give up: on a 4xx from Postmark, or after MAX_ATTEMPTS."""
-    status_code = getattr(getattr(exc.__cause__ or exc, "response", None), "status_code", None)
-    permanent = isinstance(exc, ClientError) or (status_code is not None and 400 <= status_code < 500)
-    if permanent or alert.attempts >= MAX_ATTEMPTS:
+    """Retry later with backoff (after a 429, when its Retry-After says), or give up: on a
+    refused address, on any other 3xx or 4xx answer, or after MAX_ATTEMPTS."""
+    response = _response_of(exc)
+    status_code = response.status_code if response is not None else None
+    refused = status_code is not None and 300 <= status_code < 500 and status_code != 429
+    if refused or isinstance(exc, webhooks.AddressRefused) or alert.attempts >= MAX_ATTEMPTS:
         _give_up(alert, exc)
         return
-    delay = timedelta(seconds=settings.ALERT_RETRY_DELAY * 3 ** (alert.attempts - 1))
+    delay = _retry_after(response, now) if status_code == 429 else None
+    if delay is None:
+        delay = timedelta(seconds=settings.ALERT_RETRY_DELAY * 3 ** (alert.attempts - 1))
     Alert.objects.filter(pk=alert.pk).update(
         status=Alert.PENDING, next_attempt_at=now + delay, last_error=_describe(exc)
     )
-    logger.warning("alert %s attempt %d failed, retrying in %ss: %s", alert.pk, alert.attempts, delay.seconds, _describe(exc))
+    logger.warning(
+        "alert %s attempt %d failed, retrying in %ss: %s", alert.pk, alert.attempts, delay.total_seconds(), _describe(exc)
+    )
+
+
+def _response_of(exc):
+    """The HTTP answer a failure carries: a webhook's, or Postmark's (postmarker chains it)."""
+    for candidate in (exc, exc.__cause__):
+        response = getattr(candidate, "response", None)
+        if response is not None:
+            return response
+    return None
+
+
+def _retry_after(response, now):
+    """A 429's Retry-After (seconds or an HTTP date) as a delay up to RETRY_AFTER_MAX, or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - now).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    if not math.isfinite(seconds):
+        return None
+    return timedelta(seconds=min(max(seconds, 0), RETRY_AFTER_MAX.total_seconds()))
 
 
 def _give_up(alert, reason):
@@ -178,14 +232,19 @@ def _postmark():
 # --- content -------------------------------------------------------------------------------
 
 
+def error_link(error):
+    """The group's page in the admin."""
+    return f"{settings.PUBLIC_URL}/admin/errors/error/{error.pk}/change/"
+
+
 def alert_subject(alert):
     error = alert.error
-    headline = (error.message.strip().splitlines() or [""])[0]
-    text = f"{error.exception_type}: {headline}" if headline else error.exception_type
     prefix = f"[{error.project}/{error.environment}] "
     if alert.kind == Alert.REGRESSION:
         prefix += "Regression: "
-    subject = prefix + text
+    elif alert.kind == Alert.UNMUTED:
+        prefix += "Unmuted: "
+    subject = prefix + webhooks.headline(error)
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1].rstrip() + "…"
     return subject
@@ -198,9 +257,8 @@ def alert_body(alert, suppressed_count=0):
         {
             "alert": alert,
             "error": error,
-            "regression": alert.kind == Alert.REGRESSION,
             "traceback_tail": "\n".join(error.traceback.rstrip().splitlines()[-TRACEBACK_TAIL_LINES:]),
-            "link": f"{settings.PUBLIC_URL}/admin/errors/error/{error.pk}/change/",
+            "link": error_link(error),
             "suppressed_count": suppressed_count,
             "max_per_hour": settings.ALERT_MAX_PER_HOUR,
         },

@@ -1,12 +1,13 @@
-"""Projects and their keys in the admin: a new project gets a key, and each key's DSN is shown
-ready to copy."""
+"""Projects, their keys and alert channels in the admin: a new project gets a key, and each
+key's DSN is shown ready to copy."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
 from .auth import forget_cached_keys
-from .models import ApiToken, Project, ProjectKey
+from .models import AlertChannel, ApiToken, Project, ProjectKey
 
 
 class ProjectKeyInline(admin.TabularInline):
@@ -22,6 +23,14 @@ class ProjectKeyInline(admin.TabularInline):
         return format_html('<input type="text" readonly value="{}" size="60" onclick="this.select()">', key.dsn)
 
 
+class AlertChannelInline(admin.TabularInline):
+    model = AlertChannel
+    extra = 0
+    fields = ["kind", "url", "label", "is_active", "created_at"]
+    readonly_fields = ["created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "id", "slug", "events_per_minute", "new_groups_per_hour", "created_at"]
@@ -35,7 +44,7 @@ class ProjectAdmin(admin.ModelAdmin):
         }),
     ]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [ProjectKeyInline]
+    inlines = [ProjectKeyInline, AlertChannelInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Groups refer to their project by name: renaming would cut them off from it.

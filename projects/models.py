@@ -2,8 +2,10 @@
 
 import hashlib
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -194,3 +196,8 @@ class AlertChannel(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display().split(' (')[0]}: {self.label or self.url[:60]}"
+
+    def clean(self):
+        # URLField also takes ftp:// and ftps://, which cannot receive a POST.
+        if self.url and urlsplit(self.url).scheme.lower() not in ("http", "https"):
+            raise ValidationError({"url": "The URL must start with http:// or https://."})

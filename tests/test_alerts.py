@@ -327,3 +327,15 @@ def test_slow_postmark_does_not_slow_ingestion(tmp_path, postmark):
 
     assert max(timings) < 0.5  # each alert send takes 1 s
     assert len(postmark.messages) == 5
+
+
+def test_an_ended_mute_is_emailed_as_unmuted(api, alerting):
+    error_id = send(api).json()["id"]
+    api.post(f"/api/errors/{error_id}/mute", {"events": 1}, format="json")
+    send(api)
+
+    assert send_due_alerts() == 2
+
+    email = alerting.messages[1]
+    assert email["Subject"] == "[my-app/prod] Unmuted: ValueError: invalid input"
+    assert email["TextBody"].startswith("A muted error's mute has ended")

@@ -46,6 +46,11 @@ NO_BUNDLES = {
     "artifact_bundles-TOTAL_FORMS": "0", "artifact_bundles-INITIAL_FORMS": "0",
     "artifact_bundles-MIN_NUM_FORMS": "0", "artifact_bundles-MAX_NUM_FORMS": "1000",
 }
+# Its alert channels (tests/test_alert_channels.py), none here.
+NO_CHANNELS = {
+    "alert_channels-TOTAL_FORMS": "0", "alert_channels-INITIAL_FORMS": "0",
+    "alert_channels-MIN_NUM_FORMS": "0", "alert_channels-MAX_NUM_FORMS": "1000",
+}
 
 
 @pytest.fixture
@@ -60,7 +65,7 @@ def test_a_project_made_in_the_admin_has_a_key_whose_dsn_is_shown(admin_client, 
         "name": "web shop", "slug": "web-shop", "events_per_minute": "10000", "new_groups_per_hour": "1000",
         "fingerprint_strategy": "", "retention_days": "", "alert_emails": "", "alert_environments": "",
         "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
-        **NO_BUNDLES,
+        **NO_BUNDLES, **NO_CHANNELS,
     }
 
     response = admin_client.post("/admin/projects/project/add/", form)
@@ -83,7 +88,7 @@ def test_a_key_deactivated_in_the_admin_stops_working(admin_client):
         "name": "shop", "slug": project.slug, "events_per_minute": "10000", "new_groups_per_hour": "1000",
         "fingerprint_strategy": "", "retention_days": "", "alert_emails": "", "alert_environments": "",
         "keys-TOTAL_FORMS": "1", "keys-INITIAL_FORMS": "1", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
-        **NO_BUNDLES,
+        **NO_BUNDLES, **NO_CHANNELS,
         "keys-0-id": str(key.pk), "keys-0-project": str(project.pk), "keys-0-label": "web",
         "keys-0-allowed_origins": "", "keys-0-events_per_minute": "",
     }
