@@ -1,7 +1,10 @@
 """Triage insight in a real headless Chromium against the real server: charts, users, mute,
 and the activity of a change made through the API."""
 
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -27,6 +30,7 @@ def server(tmp_path, postmark):
     alerting = {
         "POSTMARK_API_TOKEN": POSTMARK_TOKEN, "POSTMARK_FROM_EMAIL": "tracker@example.com",
         "POSTMARK_API_URL": postmark.url, "ALERT_EMAILS": "oncall@example.com",
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
     }
     running = RunningTracker(tmp_path, {**ADMIN, **alerting}).start()
     yield running
@@ -144,3 +148,55 @@ def test_the_group_page_shows_a_resolve_made_through_the_api(admin_page, server)
     admin_page.click("#mute-button")
     expect(activity).to_have_count(2)
     expect(activity.first).to_contain_text("muted by triager (admin)")
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 keeping every JSON body POSTed to it."""
+
+    def __init__(self):
+        self.bodies = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                receiver.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.close()
+
+
+def test_a_channel_added_on_the_project_page_gets_the_new_error(admin_page, server, receiver):
+    admin_page.goto("/admin/projects/project/add/")
+    admin_page.fill("#id_name", "shop")
+    admin_page.locator("#alert_channels-group").get_by_text("Add another Alert channel").click()
+    admin_page.select_option("#id_alert_channels-0-kind", "webhook")
+    admin_page.fill("#id_alert_channels-0-url", receiver.url)
+    admin_page.fill("#id_alert_channels-0-label", "ops receiver")
+    admin_page.click("input[name=_save]")
+    expect(admin_page.locator(".messagelist")).to_contain_text("was added successfully")
+
+    created = send(server, project="shop", message="card declined", user_id="ann")
+
+    assert wait_for(lambda: receiver.bodies), "the receiver got nothing"
+    [body] = receiver.bodies
+    assert body["event"] == "new"
+    assert body["error"]["id"] == created["id"]
+    assert (body["error"]["project"], body["error"]["message"], body["error"]["users"]) == ("shop", "card declined", 1)
+    assert body["error"]["url"] == f"{server.url}/admin/errors/error/{created['id']}/change/"
