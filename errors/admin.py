@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -14,18 +14,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import smart_split
 
 from .charts import SPARK_HEIGHT, SPARK_WIDTH, bar_chart
 from .models import Error, GroupEnvironment, NoReleaseYet, Occurrence
+from .search import admin_search
+from .search_syntax import SearchSyntaxError, parse_search
 from .stats import PERIODS, series
 from grouping.sourcemaps import MINIFIED_HEADING
 from grouping.stacktrace import JAVASCRIPT, PYTHON, parse_stack
 
 MESSAGE_PREVIEW = 90
-# Each search word adds a LIKE to one query; past this many the rest are ignored, with a message.
-MAX_SEARCH_WORDS = 10
-MAX_SEARCH_LENGTH = 200
 # A frame this far into its line is in minified code (source lines are rarely this long).
 MINIFIED_COLUMN = 300
 
@@ -64,10 +62,17 @@ class EnvironmentFilter(admin.SimpleListFilter):
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """Muted groups are out of the list unless asked for: "All" is every group but those."""
+    """Muted groups are out of the list unless asked for, here or by the search's `is:`."""
 
     title = "status"
     parameter_name = "status"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        try:
+            self.searched_status = parse_search(request.GET.get(SEARCH_VAR, "")).status
+        except SearchSyntaxError:
+            self.searched_status = None
 
     def lookups(self, request, model_admin):
         return [("open", "Open"), ("resolved", "Resolved"), ("muted", "Muted"), ("everything", "Muted too")]
@@ -79,7 +84,7 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.filter(resolved=True)
         if self.value() == "muted":
             return queryset.filter(muted=True)
-        if self.value() == "everything":
+        if self.value() == "everything" or self.searched_status is not None:
             return queryset
         return queryset.filter(muted=False)
 
@@ -137,7 +142,8 @@ class ErrorAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["exception_type", "message_preview"]
     list_filter = ["project", EnvironmentFilter, "source", StatusFilter, LastSeenFilter]
-    search_fields = ["exception_type", "message", "=fingerprint", "culprit_file"]
+    # Searched by errors.search (get_search_results); declared so the admin shows the box.
+    search_fields = ["exception_type"]
     ordering = ["-last_seen", "-id"]
     list_per_page = 50
     show_full_result_count = False
@@ -271,15 +277,17 @@ class ErrorAdmin(admin.ModelAdmin):
         return lookup in declared
 
     def get_search_results(self, request, queryset, search_term):
-        words = list(smart_split(search_term[:MAX_SEARCH_LENGTH]))
-        if len(words) > MAX_SEARCH_WORDS or len(search_term) > MAX_SEARCH_LENGTH:
-            self.message_user(
-                request,
-                f"Search uses the first {MAX_SEARCH_WORDS} words and {MAX_SEARCH_LENGTH} characters; the rest was ignored.",
-                messages.WARNING,
-            )
-            search_term = " ".join(words[:MAX_SEARCH_WORDS])
-        return super().get_search_results(request, queryset, search_term)
+        """The API's search (errors.search): full text and key:value filters."""
+        if not search_term.strip():
+            return queryset, False
+        try:
+            found, warning = admin_search(queryset, search_term)
+        except SearchSyntaxError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return queryset.none(), False
+        if warning:
+            self.message_user(request, warning, messages.WARNING)
+        return found, False
 
     # --- one error -------------------------------------------------------------------------
 

@@ -125,6 +125,10 @@ class Error(models.Model):
             models.Index(fields=["source"], name="errors_source_idx"),
             # The jobs thread unmutes groups whose mute has run out.
             models.Index(fields=["muted_until"], name="errors_muted_until_idx"),
+            # The default list (muted hidden) in its order, which a search checks its matches against.
+            models.Index(fields=["muted", "-last_seen", "-id"], name="errors_muted_idx"),
+            # A search's release: filter.
+            models.Index(fields=["release"], name="errors_release_idx"),
         ]
 
     def __str__(self):
@@ -258,6 +262,8 @@ class GroupUser(models.Model):
     class Meta:
         db_table = "error_users"
         constraints = [models.UniqueConstraint(fields=["error", "user_hash"], name="error_user_once")]
+        # A search's user: filter finds the groups of one user.
+        indexes = [models.Index(fields=["user_hash", "error"], name="error_users_hash_idx")]
 
 
 class Activity(models.Model):

@@ -1,11 +1,11 @@
 """The API's read side: the list filters of GET /api/errors and the project names.
 
-The admin filters with Django admin's own list_filter and search_fields (errors/admin.py).
+The admin filters with Django admin's own list_filter; both search with errors.search.
 """
 
-from django.db.models import Q
-
 from .models import MUTED, RESOLVED, UNRESOLVED
+from .search import STATUS_FILTERS, search_errors
+from .search_syntax import parse_search
 
 # `status=all`: every group, muted ones included. Without a status, muted groups are hidden.
 ALL = "all"
@@ -14,19 +14,16 @@ STATUSES = (UNRESOLVED, RESOLVED, MUTED, ALL)
 
 def with_status(errors, status):
     """Narrow to one status; None is the default list, which hides muted groups."""
-    if status == RESOLVED:
-        return errors.filter(resolved=True)
-    if status == UNRESOLVED:
-        return errors.filter(resolved=False, muted=False)
-    if status == MUTED:
-        return errors.filter(muted=True)
     if status == ALL:
         return errors
-    return errors.filter(muted=False)
+    if status is None:
+        return errors.filter(muted=False)
+    return errors.filter(STATUS_FILTERS[status])
 
 
 def filter_errors(errors, *, project=None, environment=None, resolved=None, source=None, search=None, status=None):
-    """Narrow a queryset of Error by the API's list filters; None means "any"."""
+    """Narrow a queryset of Error by the API's list filters; None means "any". A status given
+    wins over the search's `is:`, which wins over the default list."""
     if project is not None:
         errors = errors.filter(project=project)
     if environment is not None:
@@ -36,7 +33,9 @@ def filter_errors(errors, *, project=None, environment=None, resolved=None, sour
     if source is not None:
         errors = errors.filter(source=source)
     if search:
-        errors = errors.filter(Q(exception_type__icontains=search) | Q(message__icontains=search))
+        query = parse_search(search)
+        errors = search_errors(errors, query)
+        status = status or query.status
     return with_status(errors, status)
 
 

@@ -6,6 +6,7 @@ from releases.models import RELEASE_CHARACTERS
 
 from .models import Activity, Error, Occurrence
 from .queries import STATUSES
+from .search_syntax import SearchSyntaxError, parse_search
 from .stats import PERIODS
 
 
@@ -27,6 +28,13 @@ class ErrorListQuerySerializer(serializers.Serializer):
 
     def validate_limit(self, value):
         return min(value, self.MAX_LIMIT)
+
+    def validate_search(self, value):
+        try:
+            parse_search(value)
+        except SearchSyntaxError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
 
 
 class ErrorSerializer(serializers.ModelSerializer):

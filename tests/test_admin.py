@@ -325,3 +325,18 @@ def test_the_list_charts_each_row_without_a_query_per_row(api, admin_client):
     with many:
         admin_client.get(LIST, {"seen": "7d"})
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_admin_search_reads_tracebacks_filters_and_is_muted(api, admin_client):
+    wanted = send(api, traceback=python_traceback(file="/srv/app/billing.py", function="settle_invoice", line=9))
+    send(api, traceback=python_traceback(line=10), release="2.0.0")
+    Error.objects.filter(pk=wanted["id"]).mute()
+
+    def found(q):
+        return [e.pk for e in admin_client.get(LIST, {"q": q}).context["cl"].result_list]
+
+    assert found("settle_invoice") == []  # muted: hidden unless asked for
+    assert found("settle_invoice is:muted") == [wanted["id"]]
+    assert len(found("release:2.0.0")) == 1
+    page = admin_client.get(LIST, {"q": "is:sleeping"}, follow=True).content.decode()
+    assert "Unknown status" in page and "is:sleeping" in page

@@ -102,6 +102,23 @@ def test_the_group_page_charts_24_hours_and_14_days(admin_page, server):
     expect(charts.nth(1)).to_have_attribute("aria-label", "2 events")
 
 
+def test_a_function_named_only_in_a_traceback_finds_its_group(admin_page, server):
+    send(server, message="payment failed", traceback=python_traceback(file="/srv/app/ledger.py", function="reconcile_batch"))
+    send(server, message="payment failed", traceback=python_traceback(line=7))
+    send(server, message="template missing", traceback=python_traceback(line=8))
+    admin_page.goto("/admin/errors/error/")
+    expect(rows(admin_page)).to_have_count(3)
+
+    admin_page.fill("#searchbar", "reconcile_batch")
+    admin_page.press("#searchbar", "Enter")
+
+    expect(rows(admin_page)).to_have_count(1)
+    row = rows(admin_page).first
+    expect(row).to_contain_text("payment failed")
+    row.locator("th a").first.click()
+    expect(admin_page.locator("mark.culprit")).to_contain_text("reconcile_batch")
+
+
 def test_mute_for_an_hour_hides_the_group_and_its_reports_alert_nobody(admin_page, server, postmark):
     created = send(server, message="noisy retry loop", traceback=python_traceback(line=3))
     send(server, message="quiet one", traceback=python_traceback(line=4))
