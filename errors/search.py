@@ -26,6 +26,9 @@ TRUNCATED_WARNING = (
     f"Search uses the first {MAX_SEARCH_WORDS} words and {MAX_SEARCH_LENGTH} characters; the rest was ignored."
 )
 
+# Up to this many matches, a search looks its groups up by id (_few_matches).
+FEW_MATCHES = 1000
+
 _RUN = re.compile(r"[^\W_]+")
 # A word this shape may be a group's fingerprint (MD5, or SHA-1 as other trackers print them).
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}")
@@ -76,4 +79,18 @@ def _matching(phrases, fingerprints):
         column = "+errors.id"
     if fingerprints:
         ids += f" UNION SELECT id FROM errors WHERE fingerprint IN ({', '.join(['%s'] * len(fingerprints))})"
-    return RawSQL(f"{column} IN ({ids})", [terms, *fingerprints], output_field=BooleanField())
+    params = [terms, *fingerprints]
+    few = _few_matches(ids, params)
+    if few is not None:
+        return Q(pk__in=few)
+    return RawSQL(f"{column} IN ({ids})", params, output_field=BooleanField())
+
+
+def _few_matches(ids, params):
+    """The matching ids when there are at most FEW_MATCHES, else None. Few ids are looked up by
+    primary key (a millisecond or two); for many, walking the list's own index and checking
+    each id against the matches is cheaper than reading every match's row."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{ids} LIMIT {FEW_MATCHES + 1}", params)
+        found = [row[0] for row in cursor.fetchall()]
+    return found if len(found) <= FEW_MATCHES else None
