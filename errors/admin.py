@@ -8,6 +8,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.db.models.functions import Power
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -18,6 +20,7 @@ from django.utils.safestring import mark_safe
 from .charts import SPARK_HEIGHT, SPARK_WIDTH, bar_chart
 from .models import Error, GroupEnvironment, NoReleaseYet, Occurrence
 from .search import admin_search
+from .serializers import MuteSerializer
 from .search_syntax import SearchSyntaxError, parse_search
 from .stats import PERIODS, series
 from grouping.sourcemaps import MINIFIED_HEADING
@@ -183,7 +186,7 @@ class ErrorAdmin(admin.ModelAdmin):
     def events_24h(self, error):
         return mark_safe(bar_chart(error.last_24h, SPARK_WIDTH, SPARK_HEIGHT))
 
-    @admin.display(description="users", ordering="users_sampled")
+    @admin.display(description="users", ordering=F("users_sampled") * Power(2, F("users_level")))
     def users_display(self, error):
         if error.users_estimated:
             return format_html('<span title="estimated from a sample">≈{}</span>', error.users)
@@ -381,14 +384,18 @@ class ErrorAdmin(admin.ModelAdmin):
         if not isinstance(error, Error):
             return error
         until, events = None, None
-        if request.POST.get("for") in self.MUTE_FOR:
-            until = timezone.now() + self.MUTE_FOR[request.POST["for"]]
+        chosen = request.POST.get("for", "")
+        if chosen and chosen not in self.MUTE_FOR:
+            self.message_user(request, f"Mute for 1h, 24h, 7d or until unmuted, not {chosen[:20]!r}.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
+        if chosen:
+            until = timezone.now() + self.MUTE_FOR[chosen]
         elif request.POST.get("events"):
             try:
                 events = int(request.POST["events"])
             except ValueError:
                 events = 0
-            if not 1 <= events <= 10**12:
+            if not 1 <= events <= MuteSerializer.MAX_EVENTS:
                 self.message_user(request, "Give a number of events from 1 up.", messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
         self._mute(request, Error.objects.filter(pk=error.pk), until, events)
@@ -436,7 +443,7 @@ class ErrorAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:errors_error_change", args=[pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Every field is read-only: the page's actions are Resolve / Reopen, not Save.
+        # Every field is read-only: the page's actions are its buttons (resolve, mute…), not Save.
         extra_context = {
             **(extra_context or {}),
             "title": "Error",

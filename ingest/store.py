@@ -62,8 +62,6 @@ class Recorded:
     count: int
     created: bool
     reopened: bool
-    # Muted before this report and still muted after it: counted, not alerted.
-    muted: bool = False
     # This report ended the group's mute (its Nth event, or the first after its time).
     unmuted: bool = False
     # The group's sampling level of distinct users (errors.userhash).
@@ -118,7 +116,8 @@ def record_error(report, project, received_at=None):
 
     Secrets in the request context are filtered first: nothing below stores or logs them.
     Everything but the SQL is prepared before the transaction, which on SQLite holds the one
-    write lock, so the time other writers wait is the time of four short statements.
+    write lock, so the time other writers wait is the time of its short statements (usually
+    six: state, upsert, buckets, occurrence, trim, and the user's when it is new).
     """
     started = time.perf_counter()
     received_at = received_at or timezone.now()
@@ -334,7 +333,7 @@ def _count_into_group(cursor, group, project, now, received_at):
     return Recorded(
         error_id, group["fingerprint"], count, created=count == 1,
         reopened=before is not None and before.resolved and not resolution[0],
-        muted=muted, unmuted=before is not None and before.muted and not muted, users_level=users_level,
+        unmuted=before is not None and before.muted and not muted, users_level=users_level,
     )
 
 

@@ -66,14 +66,17 @@ class BackgroundJobs(threading.Thread):
             self._tick()
 
     def _tick(self):
+        jobs = [unmute_expired, alerts.send_due_alerts]
+        if time.monotonic() - self.started_at >= settings.RETENTION_FIRST_RUN_DELAY:
+            jobs.append(run_retention_if_due)
         try:
-            unmute_expired()
-            alerts.send_due_alerts()
-            if time.monotonic() - self.started_at >= settings.RETENTION_FIRST_RUN_DELAY:
-                run_retention_if_due()
-        except Exception:
-            # The thread must outlive a database outage or a bug in one run; log and go on.
-            logger.exception("background job run failed")
+            for job in jobs:
+                try:
+                    job()
+                except Exception:
+                    # The thread must outlive a database outage or a bug in one job, and one
+                    # job's failure must not hold up the others; log and go on.
+                    logger.exception("background job %s failed", job.__name__)
         finally:
             close_old_connections()
 

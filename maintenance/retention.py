@@ -61,9 +61,17 @@ def purge_resolved(days, *, projects=None, excluding=(), dry_run=False, batch_si
     return Purged(groups, occurrences)
 
 
-def purge_old_buckets(now=None):
-    """Drop hourly counts older than HOURLY_BUCKETS_KEPT and daily ones older than DAILY_BUCKETS_KEPT."""
+BUCKET_BATCH_SIZE = 5000
+
+
+def purge_old_buckets(now=None, batch_size=BUCKET_BATCH_SIZE):
+    """Drop hourly counts older than HOURLY_BUCKETS_KEPT and daily ones older than
+    DAILY_BUCKETS_KEPT, in batches of short transactions, so SQLite writers wait one batch."""
     now = now or timezone.now()
-    hourly, _ = EventBucket.objects.filter(span=EventBucket.HOUR, start__lt=now - HOURLY_BUCKETS_KEPT).delete()
-    daily, _ = EventBucket.objects.filter(span=EventBucket.DAY, start__lt=now - DAILY_BUCKETS_KEPT).delete()
-    return hourly + daily
+    purged = 0
+    for span, kept in ((EventBucket.HOUR, HOURLY_BUCKETS_KEPT), (EventBucket.DAY, DAILY_BUCKETS_KEPT)):
+        old = EventBucket.objects.filter(span=span, start__lt=now - kept)
+        while batch := list(old.values_list("pk", flat=True)[:batch_size]):
+            with transaction.atomic():
+                purged += EventBucket.objects.filter(pk__in=batch).delete()[0]
+    return purged

@@ -12,6 +12,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -120,13 +121,32 @@ def _take_send_slot(destination, now):
     The conditional UPDATE is the check and the count in one statement, so workers in several
     processes and instances cannot together send more than the cap.
     """
-    window = now.replace(minute=0, second=0, microsecond=0)
+    window = _hour_of(now)
     AlertBudget.objects.filter(window__lt=window).delete()
     AlertBudget.objects.get_or_create(destination=destination, window=window)
     taken = AlertBudget.objects.filter(
         destination=destination, window=window, used__lt=settings.ALERT_MAX_PER_HOUR
     ).update(used=F("used") + 1)
     return taken == 1
+
+
+def _give_back_send_slot(destination, now):
+    """A send that failed used no message: its slot is free for the retry or the next alert."""
+    AlertBudget.objects.filter(destination=destination, window=_hour_of(now), used__gt=0).update(used=F("used") - 1)
+
+
+def _claim_suppressed(alert):
+    """The ids of the alerts to `alert`'s destination held back and not yet reported: locked and
+    marked reported at once, so of two workers sending at once only one reports them."""
+    with transaction.atomic():
+        held = Alert.objects.filter(channel_id=alert.channel_id, status=Alert.SUPPRESSED, suppression_reported=False)
+        ids = list(held.select_for_update().values_list("pk", flat=True))
+        Alert.objects.filter(pk__in=ids).update(suppression_reported=True)
+    return ids
+
+
+def _hour_of(moment):
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def _deliver(alert, now):
@@ -144,10 +164,19 @@ def _deliver(alert, now):
             "alert %s suppressed: %d alerts already sent to %s this hour", alert.pk, settings.ALERT_MAX_PER_HOUR, destination
         )
         return
-    # Claimed with one conditional UPDATE, so of two workers sending at once only one reports them.
-    suppressed = Alert.objects.filter(
-        channel_id=alert.channel_id, status=Alert.SUPPRESSED, suppression_reported=False
-    ).update(suppression_reported=True)
+    suppressed = _claim_suppressed(alert)
+    try:
+        _send(alert, len(suppressed), now)
+    except BaseException:
+        # Neither the slot nor the held-back count was used: the next message says it.
+        _give_back_send_slot(destination, now)
+        Alert.objects.filter(pk__in=suppressed).update(suppression_reported=False)
+        raise
+    Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
+    logger.info("alert %s sent to %s: %s for error %s", alert.pk, destination, alert.kind, alert.error_id)
+
+
+def _send(alert, suppressed, now):
     if alert.channel is None:
         _postmark().emails.send(
             From=settings.POSTMARK_FROM_EMAIL,
@@ -159,8 +188,6 @@ def _deliver(alert, now):
     else:
         body = webhooks.channel_body(alert.channel.kind, alert.kind, alert.error, error_link(alert.error), suppressed, now)
         webhooks.post_json(alert.channel.url, body)
-    Alert.objects.filter(pk=alert.pk).update(status=Alert.SENT, sent_at=timezone.now(), last_error="")
-    logger.info("alert %s sent to %s: %s for error %s", alert.pk, destination, alert.kind, alert.error_id)
 
 
 def _recipients(project_name):

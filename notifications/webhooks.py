@@ -162,6 +162,8 @@ class AddressRefused(Exception):
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Deprecated site-local IPv6, which `ipaddress` counts as global.
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 
 
 def check_address(host, address, allowed_hosts):
@@ -169,7 +171,7 @@ def check_address(host, address, allowed_hosts):
     `host` itself or an address or network (CIDR) in `allowed_hosts`."""
     ip = ipaddress.ip_address(address)
     reached = _reached_ipv4(ip)
-    if reached.is_global and not (reached.is_multicast or reached.is_reserved):
+    if reached.is_global and not (reached.is_multicast or reached.is_reserved or reached in SITE_LOCAL):
         return
     for entry in allowed_hosts:
         try:
@@ -202,6 +204,8 @@ def _address_category(ip):
     for name in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{name}"):
             return name.replace("_", "-")
+    if ip in SITE_LOCAL:
+        return "site-local"
     return "non-public"
 
 

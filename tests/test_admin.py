@@ -340,3 +340,23 @@ def test_the_admin_search_reads_tracebacks_filters_and_is_muted(api, admin_clien
     assert len(found("release:2.0.0")) == 1
     page = admin_client.get(LIST, {"q": "is:sleeping"}, follow=True).content.decode()
     assert "Unknown status" in page and "is:sleeping" in page
+
+
+def test_the_page_refuses_a_mute_length_it_does_not_offer(api, admin_client):
+    error_id = send(api)["id"]
+
+    answer = admin_client.post(f"{LIST}{error_id}/mute/", {"for": "30d"}, follow=True)
+
+    assert "Mute for 1h, 24h, 7d or until unmuted" in answer.content.decode()
+    assert not Error.objects.get(pk=error_id).muted
+
+
+def test_the_users_column_sorts_by_the_estimate(api, admin_client):
+    small = send(api, traceback=python_traceback(line=1))["id"]
+    big = send(api, traceback=python_traceback(line=2))["id"]
+    Error.objects.filter(pk=small).update(users_sampled=9000, users_level=0)
+    Error.objects.filter(pk=big).update(users_sampled=5000, users_level=3)
+
+    ordered = admin_client.get(LIST, {"o": "-7"}).context["cl"].result_list
+
+    assert [e.pk for e in ordered] == [big, small]

@@ -224,6 +224,22 @@ def test_a_server_error_is_retried_with_backoff_then_sent(api, receiver):
     assert len(receiver.received) == 2
 
 
+def test_failed_sends_use_none_of_the_flood_budget(api, receiver, settings):
+    settings.ALERT_MAX_PER_HOUR = 2
+    channel(AlertChannel.WEBHOOK, f"{receiver.url}/hook")
+    moment = (timezone.now() + timedelta(hours=1)).replace(minute=1)
+    for line in (1, 2, 3):
+        send(api, traceback=python_traceback(line=line))
+    receiver.answers = [(503, {}, b"down")] * 2
+    send_due_alerts(now=moment)  # the first two fail, the third is sent
+
+    send_due_alerts(now=moment + timedelta(minutes=10))  # one retry is sent, the other held back
+
+    statuses = sorted(a.status for a in Alert.objects.all())
+    assert statuses == ["sent", "sent", "suppressed"]
+    assert len(receiver.received) == 4
+
+
 def test_a_client_error_is_not_retried(api, receiver):
     channel(AlertChannel.SLACK, f"{receiver.url}/slack")
     receiver.answers = [(400, {}, b"invalid_payload")]
@@ -553,7 +569,7 @@ def test_public_addresses_are_allowed(address):
     ("0.0.0.0", "unspecified"), ("100.64.0.1", "non-public"), ("::1", "loopback"), ("::", "unspecified"),
     ("fe80::1", "link-local"), ("fd12:3456::1", "private"), ("ff02::1", "multicast"),
     ("::ffff:127.0.0.1", "loopback"), ("::ffff:169.254.169.254", "link-local"), ("::127.0.0.1", "reserved"),
-    ("2002:7f00:1::", "loopback"), ("64:ff9b::a00:1", "private"),
+    ("2002:7f00:1::", "loopback"), ("64:ff9b::a00:1", "private"), ("fec0::1", "site-local"),
 ])
 def test_addresses_that_are_not_public_are_refused(address, category):
     with pytest.raises(AddressRefused, match=f"a {category} address"):
