@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import types
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,28 @@ def page(browser):
     context = browser.new_context()
     yield context.new_page()
     context.close()
+
+
+# The superuser the admin browser tests log in as (the server creates it from these variables).
+ADMIN = {"ADMIN_USERNAME": "triager", "ADMIN_PASSWORD": "correct horse battery", "ADMIN_EMAIL": "t@example.com"}
+
+
+@contextmanager
+def admin_browser_page(browser, server, width=1400):
+    """A page of a fresh browser context, logged in to `server`'s admin as ADMIN."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    page.goto("/admin/")
+    page.fill("#id_username", ADMIN["ADMIN_USERNAME"])
+    page.fill("#id_password", ADMIN["ADMIN_PASSWORD"])
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_contain_text("error-tracker")
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def is_report_answer(response):

@@ -5,12 +5,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import RunningTracker
+from tests.conftest import ADMIN, RunningTracker, admin_browser_page
 from tests.factories import javascript_stack, python_traceback, report
 
 pytestmark = pytest.mark.browser
 
-ADMIN = {"ADMIN_USERNAME": "triager", "ADMIN_PASSWORD": "correct horse battery", "ADMIN_EMAIL": "t@example.com"}
 
 
 @pytest.fixture
@@ -22,15 +21,8 @@ def server(tmp_path):
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto("/admin/")
-    page.fill("#id_username", ADMIN["ADMIN_USERNAME"])
-    page.fill("#id_password", ADMIN["ADMIN_PASSWORD"])
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_contain_text("error-tracker")
-    yield page
-    context.close()
+    with admin_browser_page(browser, server) as page:
+        yield page
 
 
 def send(server, **fields):

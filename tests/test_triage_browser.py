@@ -9,13 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import RunningTracker
+from tests.conftest import ADMIN, RunningTracker, admin_browser_page
 from tests.factories import python_traceback, report
 from tests.postmark import FakePostmark
 
 pytestmark = pytest.mark.browser
 
-ADMIN = {"ADMIN_USERNAME": "triager", "ADMIN_PASSWORD": "correct horse battery", "ADMIN_EMAIL": "t@example.com"}
 POSTMARK_TOKEN = "postmark-token"
 
 
@@ -39,15 +38,8 @@ def server(tmp_path, postmark):
 
 @pytest.fixture
 def admin_page(browser, server):
-    context = browser.new_context(base_url=server.url, viewport={"width": 1500, "height": 1000})
-    page = context.new_page()
-    page.goto("/admin/")
-    page.fill("#id_username", ADMIN["ADMIN_USERNAME"])
-    page.fill("#id_password", ADMIN["ADMIN_PASSWORD"])
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_contain_text("error-tracker")
-    yield page
-    context.close()
+    with admin_browser_page(browser, server, width=1500) as page:
+        yield page
 
 
 def send(server, **fields):
