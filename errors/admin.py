@@ -18,8 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .charts import SPARK_HEIGHT, SPARK_WIDTH, bar_chart
-from .models import Error, GroupEnvironment, NoReleaseYet, Occurrence
-from .search import admin_search
+from .models import MUTED, RESOLVED, UNRESOLVED, Error, GroupEnvironment, NoReleaseYet, Occurrence
+from .search import STATUS_FILTERS, admin_search
 from .serializers import MuteSerializer
 from .search_syntax import SearchSyntaxError, parse_search
 from .stats import PERIODS, series
@@ -69,6 +69,7 @@ class StatusFilter(admin.SimpleListFilter):
 
     title = "status"
     parameter_name = "status"
+    STATUSES = {"open": UNRESOLVED, "resolved": RESOLVED, "muted": MUTED}
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
@@ -81,12 +82,8 @@ class StatusFilter(admin.SimpleListFilter):
         return [("open", "Open"), ("resolved", "Resolved"), ("muted", "Muted"), ("everything", "Muted too")]
 
     def queryset(self, request, queryset):
-        if self.value() == "open":
-            return queryset.filter(resolved=False, muted=False)
-        if self.value() == "resolved":
-            return queryset.filter(resolved=True)
-        if self.value() == "muted":
-            return queryset.filter(muted=True)
+        if self.value() in self.STATUSES:
+            return queryset.filter(STATUS_FILTERS[self.STATUSES[self.value()]])
         if self.value() == "everything" or self.searched_status is not None:
             return queryset
         return queryset.filter(muted=False)
@@ -249,13 +246,13 @@ class ErrorAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unmute selected errors", permissions=["change"])
     def unmute_selected(self, request, queryset):
-        selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        selected = _selected(queryset)
         count = selected.unmute(admin_actor(request))
         LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Unmuted.")
         self.message_user(request, f"Unmuted {count} error(s).", messages.SUCCESS)
 
     def _mute(self, request, queryset, until=None, events=None):
-        selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        selected = _selected(queryset)
         count = selected.mute(until, events, admin_actor(request))
         LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Muted.")
         self.message_user(request, f"Muted {count} error(s).", messages.SUCCESS)
@@ -265,7 +262,7 @@ class ErrorAdmin(admin.ModelAdmin):
 
     def _change_status(self, request, queryset, *, resolved):
         """Resolve or reopen, and record who did it in the admin's history (LogEntry)."""
-        selected = Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+        selected = _selected(queryset)
         actor = admin_actor(request)
         count = selected.resolve(actor=actor) if resolved else selected.reopen(actor)
         LogEntry.objects.log_actions(request.user.pk, selected, CHANGE, "Resolved." if resolved else "Reopened.")
@@ -464,6 +461,12 @@ class ErrorAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["errors/admin.css"]}
+
+
+def _selected(queryset):
+    """The groups an action was given, as a plain queryset: the list's may carry a search's
+    subquery or a join, which an UPDATE cannot take."""
+    return Error.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
 
 
 def _moment(when):

@@ -17,6 +17,7 @@ from notifications.alerts import queue_alert
 from releases.recording import note_release, release_first_seen
 from releases.versions import is_older
 
+from .committed import CommittedSet
 from .scrub import Scrubber
 from .symbolicate import Symbolicated, symbolicate
 from .users import count_user
@@ -360,28 +361,16 @@ _INSERT_ENVIRONMENT = (
     "ON CONFLICT (error_id, environment) DO NOTHING"
 )
 # (group, environment) pairs this process knows are stored, so the insert runs once per pair
-# rather than once per report; a pair is remembered only once its transaction has committed.
-_known_environments = set()
-KNOWN_ENVIRONMENTS_KEPT = 100_000
+# rather than once per report.
+known_environments = CommittedSet(100_000)
 
 
 def _note_environment(cursor, error_id, environment):
     pair = (error_id, environment)
-    if pair in _known_environments:
+    if pair in known_environments:
         return
     cursor.execute(_INSERT_ENVIRONMENT, [error_id, environment])
-
-    def remember():
-        if len(_known_environments) >= KNOWN_ENVIRONMENTS_KEPT:
-            _known_environments.clear()
-        _known_environments.add(pair)
-
-    transaction.on_commit(remember)
-
-
-def forget_known_environments():
-    """For tests that delete groups: ids may be reused."""
-    _known_environments.clear()
+    known_environments.add_on_commit(pair)
 
 
 def _json_or_none(value):

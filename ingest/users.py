@@ -9,9 +9,10 @@ transaction: concurrent reports cannot count a user twice.
 """
 
 from django.conf import settings
-from django.db import transaction
 
 from errors.userhash import HASH_BITS, in_sample, user_hash
+
+from .committed import CommittedSet
 
 _INSERT_USER = (
     "INSERT INTO error_users (error_id, user_hash) VALUES (%s, %s) ON CONFLICT (error_id, user_hash) DO NOTHING "
@@ -25,16 +26,15 @@ _RAISE_LEVEL = (
 )
 
 # (group, user hash) pairs this process knows are counted (or out of the sample, which they stay
-# at every higher level), so a returning user costs no statement; remembered once committed.
-_known_users = set()
-KNOWN_USERS_KEPT = 100_000
+# at every higher level), so a returning user costs no statement.
+known_users = CommittedSet(100_000)
 
 
 def count_user(cursor, error_id, level, user_id):
     """Count `user_id` into the group's distinct users, if it is new and in the sample."""
     hashed = user_hash(user_id)
     pair = (error_id, hashed)
-    if pair in _known_users:
+    if pair in known_users:
         return
     if in_sample(hashed, level):
         cursor.execute(_INSERT_USER, [error_id, hashed])
@@ -44,7 +44,7 @@ def count_user(cursor, error_id, level, user_id):
             while sampled > settings.USERS_EXACT_UP_TO:
                 level += 1
                 sampled = _raise_level(cursor, error_id, level)
-    transaction.on_commit(lambda: _remember(pair))
+    known_users.add_on_commit(pair)
 
 
 def _raise_level(cursor, error_id, level):
@@ -53,14 +53,3 @@ def _raise_level(cursor, error_id, level):
     cursor.execute(_RAISE_LEVEL, [level, error_id, error_id])
     cursor.execute("SELECT users_sampled FROM errors WHERE id = %s", [error_id])
     return cursor.fetchone()[0]
-
-
-def _remember(pair):
-    if len(_known_users) >= KNOWN_USERS_KEPT:
-        _known_users.clear()
-    _known_users.add(pair)
-
-
-def forget_known_users():
-    """For tests that delete groups: ids may be reused."""
-    _known_users.clear()

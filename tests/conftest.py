@@ -24,8 +24,8 @@ def fresh_rate_limit_counters():
     remembered."""
     from django.core.cache import cache
 
-    from ingest.store import forget_known_environments
-    from ingest.users import forget_known_users
+    from ingest.store import known_environments
+    from ingest.users import known_users
     from projects.auth import forget_cached_keys
     from releases.lookup import forget_uploads
     from releases.recording import forget_noted_releases
@@ -34,8 +34,8 @@ def fresh_rate_limit_counters():
     forget_cached_keys()
     forget_uploads()
     forget_noted_releases()
-    forget_known_environments()
-    forget_known_users()
+    known_environments.clear()
+    known_users.clear()
 
 
 @pytest.fixture
