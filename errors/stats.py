@@ -23,10 +23,15 @@ PERIODS = {
 }
 
 
+def hour_start(moment):
+    """The clock hour a moment falls in: the hourly buckets' start, and every hourly budget's."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 def bucket_starts(period, now=None):
     """The starts of the period's buckets, oldest first, the current (unfinished) one last."""
     now = now or timezone.now()
-    current = now.replace(minute=0, second=0, microsecond=0)
+    current = hour_start(now)
     if period.span == EventBucket.DAY:
         current = current.replace(hour=0)
     return [current - period.step * back for back in range(period.buckets - 1, -1, -1)]

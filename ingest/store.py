@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from errors.models import OCCURRENCES_KEPT, SYSTEM, Activity, Alert, EventBucket
+from errors.stats import hour_start
 from grouping.fingerprint import compute_fingerprint, overflow_fingerprint
 from grouping.stacktrace import JAVASCRIPT, Frame, Stack, parse_stack
 from notifications.alerts import queue_alert
@@ -290,7 +291,7 @@ def _resolution_kept(cursor, before, project, release):
 def _may_open_group(cursor, project, now):
     """Take one of this clock hour's new groups for the project: one conditional upsert, so
     concurrent reports in any process or instance cannot together pass the cap."""
-    window = now.replace(minute=0, second=0, microsecond=0)
+    window = hour_start(now)
     cursor.execute(_TAKE_NEW_GROUP, [project.id, connection.ops.adapt_datetimefield_value(window), project.new_groups_per_hour])
     return cursor.fetchone() is not None
 
@@ -340,7 +341,7 @@ def _count_into_group(cursor, group, project, now, received_at):
 
 def _count_in_buckets(cursor, error_id, moment):
     """Count the report in its group's hourly and daily buckets (errors.EventBucket)."""
-    hour = moment.replace(minute=0, second=0, microsecond=0)
+    hour = hour_start(moment)
     adapt = connection.ops.adapt_datetimefield_value
     cursor.execute(
         _COUNT_IN_BUCKETS,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from postmarker.core import PostmarkClient
 
 from errors.models import Alert, AlertBudget, Error
+from errors.stats import hour_start
 from projects.models import AlertChannel, Project
 
 from . import webhooks
@@ -121,7 +122,7 @@ def _take_send_slot(destination, now):
     The conditional UPDATE is the check and the count in one statement, so workers in several
     processes and instances cannot together send more than the cap.
     """
-    window = _hour_of(now)
+    window = hour_start(now)
     AlertBudget.objects.filter(window__lt=window).delete()
     AlertBudget.objects.get_or_create(destination=destination, window=window)
     taken = AlertBudget.objects.filter(
@@ -132,7 +133,7 @@ def _take_send_slot(destination, now):
 
 def _give_back_send_slot(destination, now):
     """A send that failed used no message: its slot is free for the retry or the next alert."""
-    AlertBudget.objects.filter(destination=destination, window=_hour_of(now), used__gt=0).update(used=F("used") - 1)
+    AlertBudget.objects.filter(destination=destination, window=hour_start(now), used__gt=0).update(used=F("used") - 1)
 
 
 def _claim_suppressed(alert):
@@ -143,10 +144,6 @@ def _claim_suppressed(alert):
         ids = list(held.select_for_update().values_list("pk", flat=True))
         Alert.objects.filter(pk__in=ids).update(suppression_reported=True)
     return ids
-
-
-def _hour_of(moment):
-    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def _deliver(alert, now):

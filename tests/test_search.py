@@ -265,3 +265,17 @@ def test_a_search_keeps_ten_terms_and_200_characters():
     assert parse_search("w " * 11) == SearchQuery(("w",) * 10, truncated=True)
     assert parse_search("w" * 201) == SearchQuery(("w" * 200,), truncated=True)
     assert not parse_search("release:1 " + "w " * 9).truncated
+
+
+def test_a_word_matching_many_groups_finds_them_the_same_way(api, payment, monkeypatch):
+    """Past FEW_MATCHES, the list's own index is walked instead of looking matches up by id."""
+    import errors.search
+
+    others = [send(api, message="gateway refused", traceback=python_traceback(line=n)) for n in (5, 6, 7)]
+    Error.objects.filter(pk=others[0]).mute()
+    monkeypatch.setattr(errors.search, "FEW_MATCHES", 1)
+
+    assert found(api, "gateway") == sorted([payment, *others[1:]])
+    assert found(api, "gateway is:muted") == [others[0]]
+    assert api.get("/api/errors", {"search": "gateway"}).json()["total"] == 3
+    assert found(api, "charge_card") == [payment]
