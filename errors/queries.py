@@ -4,7 +4,7 @@ The admin filters with Django admin's own list_filter; both search with errors.s
 """
 
 from .models import MUTED, RESOLVED, UNRESOLVED
-from .search import STATUS_FILTERS, search_errors
+from .search import STATUS_FILTERS, count_in_index, search_errors
 from .search_syntax import parse_search
 
 # `status=all`: every group, muted ones included. Without a status, muted groups are hidden.
@@ -22,8 +22,11 @@ def with_status(errors, status):
 
 
 def filter_errors(errors, *, project=None, environment=None, resolved=None, source=None, search=None, status=None):
-    """Narrow a queryset of Error by the API's list filters; None means "any". A status given
-    wins over the search's `is:`, which wins over the default list."""
+    """(`errors`, a queryset of Error, narrowed by the API's list filters, how many groups that
+    is); None means "any". A status given wins over the search's `is:`, which wins over the
+    default list. A search's words matched by many groups, narrowed by nothing but a status,
+    are counted in the search index, without reading `errors`."""
+    many, query = False, None
     if project is not None:
         errors = errors.filter(project=project)
     if environment is not None:
@@ -34,9 +37,12 @@ def filter_errors(errors, *, project=None, environment=None, resolved=None, sour
         errors = errors.filter(source=source)
     if search:
         query = parse_search(search)
-        errors = search_errors(errors, query)
+        errors, many = search_errors(errors, query)
         status = status or query.status
-    return with_status(errors, status)
+    errors = with_status(errors, status)
+    narrowed = any(value is not None for value in (project, environment, resolved, source))
+    total = count_in_index(query, status) if many and not narrowed else None
+    return errors, errors.count() if total is None else total
 
 
 def project_names(errors):

@@ -28,11 +28,11 @@ class ErrorListView(ApiView):
         limit, offset = params.pop("limit"), params.pop("offset")
         if "resolved" in params:
             params["resolved"] = params["resolved"] == "true"
-        errors = filter_errors(Error.objects.all(), **params)
+        errors, total = filter_errors(Error.objects.all(), **params)
         return Response(
             {
                 "errors": ErrorSerializer(errors[offset : offset + limit], many=True).data,
-                "total": errors.count(),
+                "total": total,
                 "limit": limit,
                 "offset": offset,
             }

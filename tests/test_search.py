@@ -183,6 +183,44 @@ def test_the_total_counts_every_group_found(api):
     assert len(response.json()["errors"]) == 3
 
 
+def test_the_total_of_a_search_follows_every_status_change(api):
+    """The total of a search by words alone is counted in the search index, which holds each
+    group's status: it must agree with the groups listed after resolve, mute, unmute, reopen."""
+    groups = [send(api, message=f"gateway refused {n}", traceback=python_traceback(line=n)) for n in range(1, 6)]
+    send(api, message="unrelated", traceback=python_traceback(line=99))
+
+    def totals():
+        answers = {}
+        for status in (None, "unresolved", "resolved", "muted", "all"):
+            params = {"search": "gateway", **({"status": status} if status else {})}
+            body = api.get("/api/errors", params).json()
+            assert body["total"] == len(body["errors"])
+            answers[status or "default"] = body["total"]
+        return answers
+
+    assert totals() == {"default": 5, "unresolved": 5, "resolved": 0, "muted": 0, "all": 5}
+    api.post(f"/api/errors/{groups[0]}/resolve")
+    api.post(f"/api/errors/{groups[1]}/mute", {"events": 1}, format="json")
+    api.post(f"/api/errors/{groups[2]}/mute")
+    assert totals() == {"default": 3, "unresolved": 2, "resolved": 1, "muted": 2, "all": 5}
+
+    send(api, message="gateway refused 1", traceback=python_traceback(line=1))  # reopens the resolved one
+    send(api, message="gateway refused 2", traceback=python_traceback(line=2))  # its one more event: unmuted
+    api.post(f"/api/errors/{groups[2]}/unmute")
+    assert totals() == {"default": 5, "unresolved": 5, "resolved": 0, "muted": 0, "all": 5}
+    assert api.get("/api/errors", {"search": "gateway is:muted"}).json()["total"] == 0
+
+
+@pytest.mark.parametrize("word", ["muted", "resolved", "unresolved", "reso", "Mutéd", "is_muted", "state"])
+def test_a_status_name_searched_as_a_word_finds_only_text_holding_it(api, payment, word):
+    Error.objects.filter(pk=payment).mute()
+    api.post(f"/api/errors/{Error.objects.exclude(pk=payment).get().pk}/resolve")
+    holder = send(api, message=f"queue {word} unexpectedly", traceback=python_traceback(line=50))
+
+    assert found(api, word, status="all") == [holder]
+    assert api.get("/api/errors", {"search": word, "status": "all"}).json()["total"] == 1
+
+
 @pytest.mark.parametrize("traceback", [
     "a" * 240_000,
     " ".join(f"{n:x}" for n in range(40_000)),
