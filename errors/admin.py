@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.db.models.functions import Power
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,7 +20,8 @@ from django.utils.safestring import mark_safe
 
 from .charts import SPARK_HEIGHT, SPARK_WIDTH, bar_chart
 from .models import MUTED, RESOLVED, UNRESOLVED, Error, GroupEnvironment, NoReleaseYet, Occurrence
-from .search import STATUS_FILTERS, admin_search
+from .queries import ALL
+from .search import STATUS_FILTERS, admin_search, count_in_index
 from .serializers import MuteSerializer
 from .search_syntax import SearchSyntaxError, parse_search
 from .stats import PERIODS, series
@@ -70,6 +72,7 @@ class StatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
     STATUSES = {"open": UNRESOLVED, "resolved": RESOLVED, "muted": MUTED}
+    EVERYTHING = "everything"
 
     def __init__(self, request, params, model, model_admin):
         super().__init__(request, params, model, model_admin)
@@ -79,12 +82,12 @@ class StatusFilter(admin.SimpleListFilter):
             self.searched_status = None
 
     def lookups(self, request, model_admin):
-        return [("open", "Open"), ("resolved", "Resolved"), ("muted", "Muted"), ("everything", "Muted too")]
+        return [("open", "Open"), ("resolved", "Resolved"), ("muted", "Muted"), (self.EVERYTHING, "Muted too")]
 
     def queryset(self, request, queryset):
         if self.value() in self.STATUSES:
             return queryset.filter(STATUS_FILTERS[self.STATUSES[self.value()]])
-        if self.value() == "everything" or self.searched_status is not None:
+        if self.value() == self.EVERYTHING or self.searched_status is not None:
             return queryset
         return queryset.filter(muted=False)
 
@@ -103,6 +106,34 @@ class ErrorChangeList(ChangeList):
         day = series([error.pk for error in shown], PERIODS["24h"])
         for error in shown:
             error.last_24h = day[error.pk]
+
+
+# The list's parameters that narrow nothing, besides the search and the status filter.
+_NOT_NARROWING = {ORDER_VAR, PAGE_VAR}
+
+
+def _indexed_total(request):
+    """The number of groups the list's search finds, from the search index, or None when
+    another filter narrows the list (or the search cannot be counted there)."""
+    params = request.GET
+    if SEARCH_VAR not in params or set(params) - _NOT_NARROWING - {SEARCH_VAR, StatusFilter.parameter_name}:
+        return None
+    try:
+        query = parse_search(params[SEARCH_VAR])
+    except SearchSyntaxError:
+        return None
+    chosen = params.get(StatusFilter.parameter_name)
+    if chosen in StatusFilter.STATUSES:
+        if query.status not in (None, StatusFilter.STATUSES[chosen]):
+            return None
+        status = StatusFilter.STATUSES[chosen]
+    elif chosen == StatusFilter.EVERYTHING:
+        status = query.status or ALL
+    elif chosen is None:
+        status = query.status
+    else:
+        return None
+    return count_in_index(query, status)
 
 
 def _pretty_json(value):
@@ -259,6 +290,15 @@ class ErrorAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return ErrorChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """A search narrowed by nothing but a status is counted in the search index, as the
+        API counts it, instead of checking each of many matches against `errors`."""
+        paginator = Paginator(queryset, per_page, orphans, allow_empty_first_page)
+        total = _indexed_total(request)
+        if total is not None:
+            paginator.count = total
+        return paginator
 
     def _change_status(self, request, queryset, *, resolved):
         """Resolve or reopen, and record who did it in the admin's history (LogEntry)."""

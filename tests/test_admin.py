@@ -360,3 +360,25 @@ def test_the_users_column_sorts_by_the_estimate(api, admin_client):
     ordered = admin_client.get(LIST, {"o": "-7"}).context["cl"].result_list
 
     assert [e.pk for e in ordered] == [big, small]
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"status": "open"}, {"status": "resolved"}, {"status": "muted"}, {"status": "everything"},
+    {"q_suffix": " is:muted"}, {"q_suffix": " is:resolved", "status": "everything"},
+    {"q_suffix": " is:muted", "status": "open"}, {"project": "other-app"}, {"o": "2", "p": "1"},
+])
+def test_the_count_of_a_search_agrees_with_the_rows_it_lists(api, admin_client, params):
+    """A search's count may come from the search index: with every status and filter it must
+    be the number of rows the list shows."""
+    ids = [send(api, message=f"ledger drift {n}", traceback=python_traceback(line=n))["id"] for n in range(1, 7)]
+    send(api, message="ledger drift elsewhere", traceback=python_traceback(line=40), project="other-app")
+    send(api, message="unrelated", traceback=python_traceback(line=50))
+    Error.objects.filter(pk__in=ids[:2]).mute()
+    Error.objects.filter(pk=ids[2]).resolve()
+    query = {key: value for key, value in params.items() if key != "q_suffix"}
+    query["q"] = "ledger" + params.get("q_suffix", "")
+
+    changelist = admin_client.get(LIST, query).context["cl"]
+
+    assert changelist.result_count == len(changelist.result_list)
+    assert changelist.result_count > 0 or query.get("status") == "open"
