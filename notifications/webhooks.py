@@ -5,8 +5,10 @@ private addresses unless WEBHOOK_ALLOWED_HOSTS names them.
 Called by the worker in notifications.alerts only, outside any transaction.
 """
 
+import contextvars
 import ipaddress
 import socket
+import threading
 from datetime import timezone as dt_timezone
 from urllib.parse import urlsplit
 
@@ -20,6 +22,10 @@ from errors.models import Alert
 from projects.models import AlertChannel
 
 TIMEOUT = 5
+# A whole POST, connecting to the end of the answer's head: TIMEOUT bounds each read only, and a
+# receiver that trickles its answer a byte at a time would otherwise keep the worker, and every
+# alert after it, for as long as it liked.
+SEND_DEADLINE = 15
 MESSAGE_MAX = 4000
 SLACK_TITLE_MAX = 300
 SLACK_TEXT_MAX = 3000
@@ -221,10 +227,61 @@ def refuse_before_connecting(host, port):
         check_address(host, sockaddr[0], settings.WEBHOOK_ALLOWED_HOSTS)
 
 
+class _Deadline:
+    """Cuts off the connections of one POST once `seconds` have passed, whatever they are
+    waiting for: shutting a socket down wakes the read blocked on it, which then fails."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def stop(self):
+        """Whether the deadline had passed; from now on it never will."""
+        self._timer.cancel()
+        with self._lock:
+            return self.expired
+
+    def watch(self, sock):
+        """`sock`, just connected, is cut off at the deadline. A duplicate is kept, since TLS
+        detaches the socket it wraps; a shutdown acts on the connection both share."""
+        with self._lock:
+            self._sockets.append(sock.dup())
+            if self.expired:
+                self._sockets[-1].shutdown(socket.SHUT_RDWR)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed by its end
+
+
+# The deadline of the POST this thread is sending, for the connections it opens.
+_deadline = contextvars.ContextVar("webhook_deadline", default=None)
+
+
 class _CheckedConnection:
     """Checks the address the socket really connected to, before a byte is sent (for HTTPS,
     before the handshake): a name that resolves to a private address only when used (DNS
-    rebinding) is refused too."""
+    rebinding) is refused too. The POST's deadline watches it from then on."""
 
     def _new_conn(self):
         sock = super()._new_conn()
@@ -233,6 +290,9 @@ class _CheckedConnection:
         except AddressRefused:
             sock.close()
             raise
+        deadline = _deadline.get()
+        if deadline is not None:
+            deadline.watch(sock)
         return sock
 
 
@@ -265,21 +325,36 @@ def post_json(url, body):
     """POST `body` as JSON to `url`, following no redirect. Raises AddressRefused,
     requests.HTTPError (any answer but 2xx; `.response` has its status and headers) or another
     requests exception; their messages name the host, never the URL, whose path is often the
-    webhook's secret."""
+    webhook's secret. Whatever the receiver does, it returns or raises within SEND_DEADLINE
+    seconds of connecting (requests.Timeout)."""
     host = urlsplit(url).hostname or ""
     refuse_before_connecting(host, urlsplit(url).port)
-    with requests.Session() as session:
+    with requests.Session() as session, _Deadline(SEND_DEADLINE) as deadline:
         # No proxy or .netrc from the environment: the guard must see the receiver itself.
         session.trust_env = False
         session.mount("http://", _CheckedAdapter())
         session.mount("https://", _CheckedAdapter())
+        sending = _deadline.set(deadline)
         try:
-            response = session.post(url, json=body, timeout=TIMEOUT, allow_redirects=False, stream=True)
-        except requests.RequestException as exc:
-            raise type(exc)(f"{host}: {_root_cause(exc)}") from None
-        with response:
-            if not 200 <= response.status_code < 300:
-                raise requests.HTTPError(f"HTTP {response.status_code} from {host}: {_snippet(response)}", response=response)
+            _post(session, host, url, body)
+        except requests.RequestException:
+            if not deadline.stop():
+                raise
+        finally:
+            _deadline.reset(sending)
+        # Cut off, an answer's head can still look whole: http.client ends the headers at EOF.
+        if deadline.stop():
+            raise requests.Timeout(f"{host}: no complete answer within {deadline.seconds} s")
+
+
+def _post(session, host, url, body):
+    try:
+        response = session.post(url, json=body, timeout=TIMEOUT, allow_redirects=False, stream=True)
+    except requests.RequestException as exc:
+        raise type(exc)(f"{host}: {_root_cause(exc)}") from None
+    with response:
+        if not 200 <= response.status_code < 300:
+            raise requests.HTTPError(f"HTTP {response.status_code} from {host}: {_snippet(response)}", response=response)
 
 
 def _root_cause(exc):

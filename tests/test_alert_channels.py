@@ -5,6 +5,7 @@ import ipaddress
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from errors.models import Alert, Error
+from notifications import webhooks
 from notifications.alerts import send_due_alerts
 from notifications.webhooks import AddressRefused, check_address, discord_body, generic_body, slack_body
 from projects.models import AlertChannel, Project
@@ -298,6 +300,45 @@ def test_an_unreachable_receiver_is_retried_then_given_up(api, receiver):
     assert (alert.status, alert.attempts) == ("failed", 4)
     assert alert.last_error.startswith("ConnectionError: 127.0.0.1: ") and "Connection refused" in alert.last_error
     assert "secret-token" not in alert.last_error
+
+
+class TricklingReceiver:
+    """A receiver that reads the POST, then sends its answer's head a byte at a time, each
+    well within the per-read timeout, and never finishes it (for `seconds`, then it hangs up)."""
+
+    def __init__(self, seconds=20):
+        self.seconds = seconds
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(65536)
+            ends = time.monotonic() + self.seconds
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while time.monotonic() < ends:
+                    connection.sendall(b"a")
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the sender hung up
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_and_retried(api, receiver, monkeypatch):
+    monkeypatch.setattr(webhooks, "SEND_DEADLINE", 1)
+    slow = TricklingReceiver()
+    channel(AlertChannel.WEBHOOK, f"{slow.url}/hook")
+    channel(AlertChannel.SLACK, f"{receiver.url}/slack")
+    send(api)
+    started = time.monotonic()
+    send_due_alerts()
+
+    assert time.monotonic() - started < slow.seconds / 2
+    slow_alert, other = Alert.objects.order_by("channel_id")
+    assert (slow_alert.status, slow_alert.last_error) == ("pending", "Timeout: 127.0.0.1: no complete answer within 1 s")
+    assert other.status == "sent" and len(receiver.bodies("/slack")) == 1
 
 
 def test_flood_control_caps_each_channel_on_its_own_and_reports_the_suppressed(api, receiver, settings):
