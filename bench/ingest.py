@@ -9,7 +9,8 @@ the database: the framework's ceiling. It prints req/s, p50/p99 latency, non-2xx
 service's peak RSS, ingest throughput as a share of the ceiling, and checks that what the
 database stored matches what was acknowledged. On SQLite it also sends the same 100 errors as
 sentry-python would, gzip-compressed envelopes to a project's envelope route. It also times parsing a
-256 KB traceback and the admin error list over 100,000 groups.
+256 KB traceback and the admin error list over 100,000 groups, and runs an error storm
+(bench/storm.py).
 """
 
 import argparse
@@ -655,6 +656,7 @@ def main():
     parser.add_argument("--connections", default="8,32", help="comma-separated connection counts (default 8,32)")
     parser.add_argument("--skip-postgres", action="store_true", help="only the default SQLite deployment")
     parser.add_argument("--skip-admin", action="store_true", help="skip the 100,000-group admin measurement")
+    parser.add_argument("--skip-storm", action="store_true", help="skip the error storm (bench/storm.py)")
     parser.add_argument("--only-minified", action="store_true", help="only the minified-report measurement")
     parser.add_argument(
         "--baseline", metavar="REV",
@@ -695,6 +697,10 @@ def main():
                         for running in instances:
                             running.stop()
         measure_minified(scratch, connections_list, args.duration)
+        if not args.skip_storm:
+            from bench.storm import measure_storm
+
+            measure_storm(scratch)
         measure_parsing()
         if not args.skip_admin:
             measure_admin(scratch)

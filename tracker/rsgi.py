@@ -6,13 +6,21 @@ would hold every thread. Here the body is read by a coroutine, at most MAX_BODY_
 within BODY_TIMEOUT seconds, and only a complete request takes one of THREADS threads to run
 Django. What was wrong with the body is left for `tracker.limits.RequestBodyMiddleware` to answer,
 so that every refusal has the same shape.
+
+In a storm of reports, those past `max_queued_reports` waiting for a thread are answered 429
+with Retry-After at once, from the event loop: every client hears back within milliseconds, as
+SDKs expect (they pause for Retry-After), rather than queueing into their own timeouts, and the
+admin or /health, never refused here, waits behind a short queue.
 """
 
 import asyncio
 import io
 import ipaddress
 import json
+import logging
 import sys
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,6 +32,11 @@ BODY_INCOMPLETE = "incomplete"
 TOO_MANY_UNFINISHED = "too many unfinished"
 # A body still arriving after this long is a slow one, and counts against its client.
 SLOW_BODY_SECONDS = 1.0
+# How long a client refused for a full queue is asked to wait, and how often refusals are logged.
+SHED_RETRY_AFTER = 1
+SHED_LOG_SECONDS = 10.0
+
+logger = logging.getLogger("tracker.rsgi")
 
 
 class RSGIToWSGI:
@@ -34,9 +47,15 @@ class RSGIToWSGI:
 
     def __init__(
         self, wsgi_app, *, threads, max_body_bytes, body_timeout, unfinished_per_client, trusted_proxies=(),
-        upload_path=None, max_upload_bytes=0, may_upload=None,
+        upload_path=None, max_upload_bytes=0, may_upload=None, report_path=None, max_queued_reports=None,
     ):
         self.wsgi_app = wsgi_app
+        # Requests handed to the threads and not yet started by one; reports past the bound are shed.
+        self.report_path = report_path
+        self.max_queued_reports = max_queued_reports
+        self.queued = 0
+        self._queued_lock = threading.Lock()
+        self._shed = _ShedLog()
         self.max_body_bytes = max_body_bytes
         # Source-map chunks are larger than any report: their one route may send more, when
         # `may_upload(Authorization header)` says the request carries a token.
@@ -65,11 +84,26 @@ class RSGIToWSGI:
             return
         if problem:
             environ[BODY_PROBLEM] = problem
+        elif self._is_shed(environ):
+            self._shed.refused(self.max_queued_reports)
+            protocol.response_bytes(429, _SHED_HEADERS, _SHED_BODY)
+            return
         environ["CONTENT_LENGTH"] = str(len(body))
         environ["wsgi.input"] = io.BytesIO(body)
         loop = asyncio.get_running_loop()
+        with self._queued_lock:
+            self.queued += 1
         status, headers, content = await loop.run_in_executor(self.pool, self._call, environ)
         protocol.response_bytes(status, headers, content)
+
+    def _is_shed(self, environ):
+        """Whether this is a report, and the threads already have a full queue of requests."""
+        return (
+            self.report_path is not None
+            and self.queued >= self.max_queued_reports
+            and environ["REQUEST_METHOD"] == "POST"
+            and self.report_path.match(environ["PATH_INFO"]) is not None
+        )
 
     def body_cap(self, environ):
         """MAX_BODY_BYTES, or the upload cap for a POST with a token to the upload route."""
@@ -141,6 +175,8 @@ class RSGIToWSGI:
 
     def _call(self, environ):
         """Run the WSGI app in a request thread and collect its whole answer."""
+        with self._queued_lock:
+            self.queued -= 1
         answer = {}
 
         def start_response(status, headers, exc_info=None):
@@ -186,6 +222,35 @@ class RSGIToWSGI:
             else:
                 environ[f"HTTP_{key}"] = ",".join(scope.headers.get_all(name))
         return environ
+
+
+_SHED_BODY = json.dumps(
+    {"detail": f"The server is overloaded: too many reports are waiting. Retry after {SHED_RETRY_AFTER} s."}
+).encode()
+# Readable by the page that sent it, so browser SDKs see the Retry-After too.
+_SHED_HEADERS = [
+    ("content-type", "application/json"), ("retry-after", str(SHED_RETRY_AFTER)),
+    ("access-control-allow-origin", "*"), ("access-control-expose-headers", "retry-after"),
+]
+
+
+class _ShedLog:
+    """One warning per SHED_LOG_SECONDS while reports are shed, not one per report: a storm must
+    not become a storm of log lines. Touched only by the event loop's thread."""
+
+    def __init__(self):
+        self.count = 0
+        self.logged_at = None
+
+    def refused(self, bound):
+        now = time.monotonic()
+        self.count += 1
+        if self.logged_at is None or now - self.logged_at >= SHED_LOG_SECONDS:
+            logger.warning(
+                "overloaded: %d report(s) answered 429 since the last such line, %d already waiting for a thread",
+                self.count, bound,
+            )
+            self.count, self.logged_at = 0, now
 
 
 def _plain_address(address):

@@ -12,6 +12,7 @@ import gc
 import hmac
 import multiprocessing
 import re
+import sys
 
 from granian.constants import Interfaces
 from granian.http import HTTP1Settings
@@ -41,10 +42,18 @@ def load_application(_target=None):
         upload_path=re.compile(settings.UPLOAD_PATH),
         max_upload_bytes=settings.MAX_UPLOAD_REQUEST_BYTES,
         may_upload=carries_token,
+        report_path=re.compile(settings.REPORT_PATH),
+        max_queued_reports=settings.MAX_QUEUED_REPORTS,
     )
     gc.freeze()
+    # The event loop answers refusals and hands requests over only when it holds the GIL; with
+    # Python's default 5 ms turns, busy request threads kept a storm's 429s waiting ~100 ms
+    # (bench/README.md, error storm).
+    sys.setswitchinterval(GIL_TURN_SECONDS)
     return app
 
+
+GIL_TURN_SECONDS = 0.001
 
 _TOKEN = re.compile(r"[Bb]earer (sntryu_[0-9a-f]{64})")
 

@@ -35,6 +35,9 @@ PORT = env.integer("PORT", 5010, minimum=1, maximum=65535)
 WORKERS = env.integer("WORKERS", 1, minimum=1, maximum=64)
 # Threads running Django per process; requests whose bodies are still arriving wait outside them.
 THREADS = env.integer("THREADS", 8, minimum=1, maximum=256)
+# Reports waiting for one of those threads; a report arriving past them is answered 429 at
+# once, so that in a storm every client gets an answer fast and nothing else waits behind it.
+MAX_QUEUED_REPORTS = env.integer("MAX_QUEUED_REPORTS", 32, minimum=1, maximum=100_000)
 # A client gets this long to send its request headers, then its body, before it is dropped.
 HEADER_TIMEOUT = env.number("HEADER_TIMEOUT", 10.0, minimum=0.1, maximum=3600)
 BODY_TIMEOUT = env.number("BODY_TIMEOUT", 20.0, minimum=0.1, maximum=3600)
@@ -260,6 +263,8 @@ CHUNK_BYTES = 2 * 1024 * 1024
 CHUNKS_PER_REQUEST = 4
 MAX_UPLOAD_REQUEST_BYTES = CHUNKS_PER_REQUEST * CHUNK_BYTES + 256 * 1024
 UPLOAD_PATH = r"^/api/0/organizations/[^/]+/chunk-upload/?$"
+# Where reports arrive (tracker/urls.py): the routes MAX_QUEUED_REPORTS sheds.
+REPORT_PATH = r"^/api/(errors|[0-9]{1,18}/(envelope|store|security))/?$"
 # An assembled artifact bundle, and all of one project's bundles together.
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 MAX_PROJECT_BUNDLE_BYTES = 1024 * 1024 * 1024
