@@ -1,5 +1,6 @@
 """The request bodies the API accepts: strict JSON, optionally compressed, Sentry envelopes and
-events, and browsers' CSP reports."""
+events, and browsers' CSP reports. StrictJSONParser is DRF's for the read and triage API; the
+report routes, plain Django views, read theirs with the functions below it."""
 
 import base64
 import binascii
@@ -12,7 +13,8 @@ import brotli
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import JSONParser
+from rest_framework.utils.mediatypes import media_type_matches
 
 from .sentry import parse_envelope
 
@@ -87,14 +89,13 @@ class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
-def decoded_body(stream, parser_context, limit):
+def decoded_body(raw, encoding, limit):
     """The request body with its Content-Encoding (gzip, deflate or br) undone.
 
     A compressed body is inflated to at most `limit` bytes, so a small bomb cannot take the
     process's memory; past that it is a 413, and a corrupt stream a 400.
     """
-    raw = stream.read() if stream is not None else b""
-    encoding = parser_context["request"].META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return raw
     try:
@@ -117,24 +118,40 @@ def decoded_body(stream, parser_context, limit):
     return body
 
 
+def _request_body(request, limit):
+    return decoded_body(request.body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit)
+
+
 class StrictJSONParser(JSONParser):
     """JSONParser that answers 400, never 500, for any body a client can send (see loads_strict)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return loads_strict(decoded_body(stream, parser_context, settings.MAX_BODY_BYTES))
+        raw = stream.read() if stream is not None else b""
+        encoding = parser_context["request"].META.get("HTTP_CONTENT_ENCODING", "")
+        return loads_strict(decoded_body(raw, encoding, settings.MAX_BODY_BYTES))
 
 
-class SentryEnvelopeParser(BaseParser):
-    """A Sentry SDK's envelope, whatever Content-Type it was sent as (browsers send text/plain)."""
+def json_report(request):
+    """The JSON body of POST /api/errors, as DRF's StrictJSONParser would give it: {} for an
+    empty body, 415 for one that is not application/json."""
+    if not request.body:
+        return {}
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if not media_type_matches(StrictJSONParser.media_type, content_type):
+        raise UnsupportedMediaType(content_type)
+    return loads_strict(_request_body(request, settings.MAX_BODY_BYTES))
 
-    media_type = "*/*"
 
-    def parse(self, stream, media_type=None, parser_context=None):
-        body = decoded_body(stream, parser_context, settings.MAX_ENVELOPE_BYTES)
-        try:
-            return parse_envelope(body, loads_strict)
-        except ValueError as exc:
-            raise ParseError(f"Not a Sentry envelope: {exc}") from None
+def sentry_envelope(request):
+    """A Sentry SDK's envelope, whatever Content-Type it was sent as (browsers send text/plain);
+    None for an empty body."""
+    if not request.body:
+        return None
+    body = _request_body(request, settings.MAX_ENVELOPE_BYTES)
+    try:
+        return parse_envelope(body, loads_strict)
+    except ValueError as exc:
+        raise ParseError(f"Not a Sentry envelope: {exc}") from None
 
 
 def _legacy_event_json(body, limit):
@@ -152,31 +169,28 @@ def _legacy_event_json(body, limit):
     return raw
 
 
-class SentryEventParser(BaseParser):
+def sentry_event(request):
     """One Sentry event, as the legacy store route takes it: JSON whatever the Content-Type
     (raven-js sends text/plain), compressed by Content-Encoding (raven-python: deflate) or sent
     as base64 of zlib-compressed JSON."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.MAX_ENVELOPE_BYTES
-        body = decoded_body(stream, parser_context, limit)
-        if body.strip() and not body.lstrip().startswith((b"{", b"[")):
-            body = _legacy_event_json(body, limit)
-        event = loads_strict(body) if body.strip() else None
-        if not isinstance(event, dict) or not event:
-            raise ParseError("Not a Sentry event: expected one JSON object.")
-        return event
+    if not request.body:
+        raise ParseError("Empty body: expected one Sentry event.")
+    limit = settings.MAX_ENVELOPE_BYTES
+    body = _request_body(request, limit)
+    if body.strip() and not body.lstrip().startswith((b"{", b"[")):
+        body = _legacy_event_json(body, limit)
+    event = loads_strict(body) if body.strip() else None
+    if not isinstance(event, dict) or not event:
+        raise ParseError("Not a Sentry event: expected one JSON object.")
+    return event
 
 
-class SecurityReportParser(BaseParser):
-    """A browser's CSP report: application/csp-report, application/reports+json or plain JSON."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        body = decoded_body(stream, parser_context, settings.MAX_BODY_BYTES)
-        if not body.strip():
-            raise ParseError("Empty body: expected a CSP violation report.")
-        return loads_strict(body)
+def security_report(request):
+    """A browser's CSP report: application/csp-report, application/reports+json or plain JSON;
+    {} for an empty body (which ingest.csp refuses, saying what a report looks like)."""
+    if not request.body:
+        return {}
+    body = _request_body(request, settings.MAX_BODY_BYTES)
+    if not body.strip():
+        raise ParseError("Empty body: expected a CSP violation report.")
+    return loads_strict(body)

@@ -1,90 +1,119 @@
 """The routes reports arrive on: POST /api/errors, and Sentry's envelope, store and security
-routes. Each parses, calls the pipeline, and shapes the answer."""
+routes. Each parses, calls the pipeline, and shapes the answer.
 
-from rest_framework import exceptions, status
-from rest_framework.response import Response
+A report's POST is a plain Django view: DRF's request, dispatch and response layers cost a
+quarter of a report's CPU (bench/README.md), and nothing they do for a POST here is not done by
+the key check, the body's parser and one refusal shape (tracker.views.refusal). Every other
+method on these routes (the error list, a GET to a Sentry route) is answered by a DRF view.
+"""
+
+import functools
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ParseError
 
 from errors.views import ApiView, ErrorListView
-from projects.auth import SentryKeyAuthentication
+from projects.auth import HEADER, SentryKeyAuthentication, api_key_caller, dsn_caller, dsn_key, sentry_key_sent
+from tracker.views import refusal
 
 from . import csp
-from .parsers import SecurityReportParser, SentryEnvelopeParser, SentryEventParser
+from .parsers import json_report, security_report, sentry_envelope, sentry_event
 from .pipeline import accept, accept_violations, check_origin, preview, report_for
-from .sentry import Envelope, event_report
+from .sentry import event_report
 from .validation import grouping_preview
 
 
-class ReportCollectionView(ErrorListView):
-    """/api/errors: GET lists groups (errors.views), POST records a report."""
+class SentryRouteView(ApiView):
+    """What a Sentry route answers to methods other than POST: 401 without its project's DSN
+    key, 403 or 405 with it."""
 
-    ingest_methods = ("POST",)
-
-    def post(self, request):
-        check_origin(request, request.user)
-        report = report_for(request.user, request.data)
-        if request.query_params.get("dry_run") in ("1", "true"):
-            return Response(grouping_preview(preview(request.user, report)))
-        recorded = accept(request, request.user, report)
-        if recorded.created:
-            body = {"status": "created", "fingerprint": recorded.fingerprint, "id": recorded.error_id}
-            return Response(body, status=status.HTTP_201_CREATED)
-        return Response({"status": "existing", "fingerprint": recorded.fingerprint, "count": recorded.count})
+    authentication_classes = [SentryKeyAuthentication]
 
 
-class SentryEnvelopeView(ApiView):
+def report_route(other_methods):
+    """A view that takes POST to the decorated function and every other method to the DRF view
+    class `other_methods`; what the function raises is answered as DRF's views answer it."""
+    other_view = other_methods.as_view()
+
+    def decorate(post):
+        @csrf_exempt
+        @functools.wraps(post)
+        def view(request, **kwargs):
+            if request.method != "POST":
+                return other_view(request, **kwargs)
+            try:
+                return post(request, **kwargs)
+            except Exception as exc:
+                answer = refusal(request, exc)
+                if answer is None:
+                    raise
+                return answer
+
+        return view
+
+    return decorate
+
+
+@report_route(ErrorListView)
+def report_collection(request):
+    """POST /api/errors records a report (GET lists groups: errors.views)."""
+    caller = api_key_caller(request.headers.get(HEADER))
+    check_origin(request, caller)
+    report = report_for(caller, json_report(request))
+    if request.GET.get("dry_run") in ("1", "true"):
+        return JsonResponse(grouping_preview(preview(caller, report)))
+    recorded = accept(request, caller, report)
+    if recorded.created:
+        body = {"status": "created", "fingerprint": recorded.fingerprint, "id": recorded.error_id}
+        return JsonResponse(body, status=201)
+    return JsonResponse({"status": "existing", "fingerprint": recorded.fingerprint, "count": recorded.count})
+
+
+@report_route(SentryRouteView)
+def sentry_envelope_route(request, project_id):
     """Where Sentry SDKs send events (their DSN's project number in the path): the error event
     is recorded exactly as the same report to POST /api/errors would be."""
+    supplied, envelope = sentry_key_sent(request), None
+    if supplied is None:  # a tunnel's envelope names its DSN in its first line
+        envelope = sentry_envelope(request)
+        supplied = dsn_key(envelope.dsn if envelope is not None else None)
+    caller = dsn_caller(supplied, project_id)
+    if envelope is None:
+        envelope = sentry_envelope(request)
+    if envelope is None:
+        raise ParseError("Empty body: expected a Sentry envelope.")
+    if len(envelope.events) > 1:
+        raise ParseError(
+            f"An envelope carries at most one event (Sentry's rule); this one has {len(envelope.events)}."
+        )
+    check_origin(request, caller)
+    for event in envelope.events:
+        accept(request, caller, event_report(event, caller.grant.project.name))
+    return JsonResponse({"id": envelope.event_id})
 
-    authentication_classes = [SentryKeyAuthentication]
-    parser_classes = [SentryEnvelopeParser]
-    ingest_methods = ("POST",)
 
-    def post(self, request, project_id):
-        envelope = request.data
-        if not isinstance(envelope, Envelope):
-            raise exceptions.ParseError("Empty body: expected a Sentry envelope.")
-        if len(envelope.events) > 1:
-            raise exceptions.ParseError(
-                f"An envelope carries at most one event (Sentry's rule); this one has {len(envelope.events)}."
-            )
-        check_origin(request, request.user)
-        grant = request.user.grant
-        for event in envelope.events:
-            accept(request, request.user, event_report(event, grant.project.name))
-        return Response({"id": envelope.event_id})
-
-
-class SentryStoreView(ApiView):
+@report_route(SentryRouteView)
+def sentry_store_route(request, project_id):
     """Sentry's route before envelopes, still used by older SDKs and many tools: one JSON event."""
-
-    authentication_classes = [SentryKeyAuthentication]
-    parser_classes = [SentryEventParser]
-    ingest_methods = ("POST",)
-
-    def post(self, request, project_id):
-        check_origin(request, request.user)
-        event = request.data
-        if not event:  # DRF does not call the parser for an empty body
-            raise exceptions.ParseError("Empty body: expected one Sentry event.")
-        accept(request, request.user, event_report(event, request.user.grant.project.name))
-        event_id = event.get("event_id")
-        return Response({"id": event_id if isinstance(event_id, str) else None})
+    caller = dsn_caller(sentry_key_sent(request), project_id)
+    check_origin(request, caller)
+    event = sentry_event(request)
+    accept(request, caller, event_report(event, caller.grant.project.name))
+    event_id = event.get("event_id")
+    return JsonResponse({"id": event_id if isinstance(event_id, str) else None})
 
 
-class SecurityReportView(ApiView):
+@report_route(SentryRouteView)
+def security_report_route(request, project_id):
     """Where browsers send Content-Security-Policy violations (the policy's report-uri or
     report-to, with the DSN key as ?sentry_key=): each violation is one report."""
-
-    authentication_classes = [SentryKeyAuthentication]
-    parser_classes = [SecurityReportParser]
-    ingest_methods = ("POST",)
-
-    def post(self, request, project_id):
-        check_origin(request, request.user)
-        try:
-            violations = csp.violations(request.data)
-        except csp.NotCspReport as exc:
-            raise exceptions.ParseError(str(exc)) from None
-        environment = request.query_params.get("sentry_environment", "").strip() or "production"
-        accept_violations(request, request.user, violations, environment)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    caller = dsn_caller(sentry_key_sent(request), project_id)
+    check_origin(request, caller)
+    try:
+        violations = csp.violations(security_report(request))
+    except csp.NotCspReport as exc:
+        raise ParseError(str(exc)) from None
+    environment = request.GET.get("sentry_environment", "").strip() or "production"
+    accept_violations(request, caller, violations, environment)
+    return HttpResponse(status=204)

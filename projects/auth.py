@@ -159,25 +159,70 @@ def _is_master(supplied):
     return hmac.compare_digest(supplied.encode(), settings.API_KEY.encode())
 
 
+MISSING_KEY = f"Missing {HEADER} header."
+INVALID_KEY = "Invalid API key."
+MISSING_DSN_KEY = "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."
+INVALID_DSN_KEY = "Invalid DSN key for this project."
+
+
+def _refused(detail):
+    """401 with WWW-Authenticate, as DRF answers an authenticator that names its header."""
+    exc = AuthenticationFailed(detail)
+    exc.auth_header = HEADER
+    return exc
+
+
+def api_key_caller(supplied):
+    """The caller an X-API-Key value names: the master key, or an active project key (which
+    may only submit reports); AuthenticationFailed otherwise."""
+    if supplied is None:
+        raise _refused(MISSING_KEY)
+    if _is_master(supplied):
+        return Caller()
+    grant = grant_for(supplied)
+    if grant is None:
+        raise _refused(INVALID_KEY)
+    return Caller(grant)
+
+
+def sentry_key_sent(request):
+    """The DSN key of X-Sentry-Auth or of the sentry_key parameter (browser SDKs), or None."""
+    header = request.headers.get("X-Sentry-Auth", "")
+    for part in header.removeprefix("Sentry ").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "sentry_key":
+            return value
+    return request.GET.get("sentry_key")
+
+
+def dsn_key(dsn):
+    """The key of a DSN (an envelope header's `dsn`, as tunnels forward envelopes), or None."""
+    try:
+        return urlsplit(dsn).username if isinstance(dsn, str) and dsn else None
+    except ValueError:  # not a URL at all
+        return None
+
+
+def dsn_caller(supplied, project_id):
+    """The caller a DSN key names for the project in the path.
+
+    The master key is not a DSN key: DSNs are public. A key of another project, an unknown
+    project, a deactivated key and an unknown key all get the same answer, so that nobody can
+    learn which projects exist.
+    """
+    if supplied is None:
+        raise _refused(MISSING_DSN_KEY)
+    grant = grant_for(supplied)
+    if grant is None or str(grant.project.id) != str(int(project_id)):
+        raise _refused(INVALID_DSN_KEY)
+    return Caller(grant)
+
+
 class ApiKeyAuthentication(BaseAuthentication):
-    """X-API-Key: the master key, or a project key (which may only submit reports)."""
-
-    missing = f"Missing {HEADER} header."
-    invalid = "Invalid API key."
-
-    def supplied_key(self, request):
-        return request.headers.get(HEADER)
+    """X-API-Key, for DRF's views (see api_key_caller)."""
 
     def authenticate(self, request):
-        supplied = self.supplied_key(request)
-        if supplied is None:
-            raise AuthenticationFailed(self.missing)
-        if _is_master(supplied):
-            return Caller(), None
-        grant = grant_for(supplied)
-        if grant is None:
-            raise AuthenticationFailed(self.invalid)
-        return Caller(grant), None
+        return api_key_caller(request.headers.get(HEADER)), None
 
     def authenticate_header(self, request):
         # A value here makes DRF answer 401 rather than 403.
@@ -185,52 +230,21 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class SentryKeyAuthentication(ApiKeyAuthentication):
-    """The key of a Sentry DSN, for the project in the path: from X-Sentry-Auth, the sentry_key
-    parameter (browser SDKs), or the envelope header's `dsn` (as tunnels forward envelopes).
-
-    The master key is not a DSN key: DSNs are public. A key of another project, an unknown
-    project, a deactivated key and an unknown key all get the same answer, so that nobody can
-    learn which projects exist.
-    """
-
-    missing = "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."
-    invalid = "Invalid DSN key for this project."
-
-    def supplied_key(self, request):
-        header = request.headers.get("X-Sentry-Auth", "")
-        for part in header.removeprefix("Sentry ").split(","):
-            name, _, value = part.strip().partition("=")
-            if name == "sentry_key":
-                return value
-        if "sentry_key" in request.query_params:
-            return request.query_params["sentry_key"]
-        dsn = getattr(request.data, "dsn", None)
-        try:
-            return urlsplit(dsn).username if dsn else None
-        except ValueError:  # not a URL at all
-            return None
+    """A DSN key, for what a Sentry route answers to methods other than POST (see dsn_caller)."""
 
     def authenticate(self, request):
-        supplied = self.supplied_key(request)
-        if supplied is None:
-            raise AuthenticationFailed(self.missing)
-        grant = grant_for(supplied)
-        project_id = request.parser_context["kwargs"].get("project_id")
-        if grant is None or str(grant.project.id) != str(int(project_id)):
-            raise AuthenticationFailed(self.invalid)
-        return Caller(grant), None
+        return dsn_caller(sentry_key_sent(request), request.parser_context["kwargs"]["project_id"]), None
 
 
 class KeyAllowsRequest(BasePermission):
-    """The master key may do anything; a project key only what the view lists in `ingest_methods`."""
+    """The master key may do anything on DRF's views; a project key nothing (it may only submit
+    reports, which the report routes of ingest.views check themselves)."""
 
     message = "This key can only submit reports (POST /api/errors and its project's Sentry routes)."
 
     def has_permission(self, request, view):
         caller = request.user
-        if caller is None:
-            return False
-        return caller.is_master or request.method in getattr(view, "ingest_methods", ())
+        return caller is not None and caller.is_master
 
 
 class BearerTokenAuthentication(BaseAuthentication):

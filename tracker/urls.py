@@ -14,7 +14,7 @@ VERSION = r"(?P<version>[^/]+)"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("health", service.HealthView.as_view()),
-    re_path(r"^api/errors/?$", ingest.ReportCollectionView.as_view()),
+    re_path(r"^api/errors/?$", ingest.report_collection),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/?$", errors.ErrorDetailView.as_view()),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/resolve/?$", errors.ResolveView.as_view()),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unresolve/?$", errors.UnresolveView.as_view()),
@@ -23,9 +23,9 @@ urlpatterns = [
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/unmute/?$", errors.UnmuteView.as_view()),
     re_path(r"^api/errors/(?P<pk>[0-9]{1,18})/stats/?$", errors.StatsView.as_view()),
     re_path(r"^api/projects/?$", errors.ProjectListView.as_view()),
-    re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", ingest.SentryEnvelopeView.as_view()),
-    re_path(r"^api/(?P<project_id>[0-9]{1,18})/store/?$", ingest.SentryStoreView.as_view()),
-    re_path(r"^api/(?P<project_id>[0-9]{1,18})/security/?$", ingest.SecurityReportView.as_view()),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/envelope/?$", ingest.sentry_envelope_route),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/store/?$", ingest.sentry_store_route),
+    re_path(r"^api/(?P<project_id>[0-9]{1,18})/security/?$", ingest.security_report_route),
     # What sentry-cli and the bundler plugins call: releases and source-map uploads.
     re_path(r"^api/0/?$", tools.ApiRootView.as_view()),
     re_path(rf"^api/0/organizations/{ORG}/?$", tools.OrganizationView.as_view()),

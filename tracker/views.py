@@ -71,6 +71,19 @@ def api_exception_handler(exc, context):
     return response
 
 
+def refusal(request, exc):
+    """What api_exception_handler answers for `exc`, as a plain Django response, for the views
+    that are not DRF's (the report routes); None for an exception that is a bug (a 500)."""
+    response = api_exception_handler(exc, {"request": request})
+    if response is None:
+        return None
+    answer = JsonResponse(response.data, status=response.status_code, json_dumps_params={"ensure_ascii": False})
+    for header, value in response.items():
+        if header.lower() != "content-type":  # DRF's, before rendering
+            answer[header] = value
+    return answer
+
+
 def _as_field_errors(detail):
     if isinstance(detail, dict):
         return detail
