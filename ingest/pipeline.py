@@ -5,8 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
 
-from projects.auth import project_settings
-from projects.models import Project
+from projects.auth import existing_project_settings, project_settings
 
 from .csp import violation_fields
 from .quotas import admit_event
@@ -55,7 +54,7 @@ def preview(caller, report):
     """How the report would be grouped, writing nothing (POST /api/errors?dry_run=1)."""
     if caller.grant is not None:
         return group_report(report, caller.grant.project.strategy, caller.grant.project.id, dry_run=True)
-    project = Project.objects.filter(name=report.project).first()
+    project = existing_project_settings(report.project)
     if project is None:
         return group_report(report, settings.FINGERPRINT_STRATEGY, dry_run=True)
     return group_report(report, project.strategy, project.id, dry_run=True)

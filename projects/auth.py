@@ -141,6 +141,17 @@ def project_settings(name):
     return _projects.get(name, load)
 
 
+def existing_project_settings(name):
+    """The project named `name`, cached as project_settings keeps it, or None: nothing is created
+    (a dry run writes nothing)."""
+
+    def load():
+        project = Project.objects.filter(name=name).first()
+        return ProjectSettings.of(project) if project is not None else None
+
+    return _projects.get(("existing", name), load)
+
+
 def all_allowed_origins():
     """Every origin some active key accepts reports from (for CORS preflights, which carry no key)."""
 
