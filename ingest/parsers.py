@@ -118,7 +118,15 @@ def decoded_body(raw, encoding, limit):
     return body
 
 
-def _request_body(request, limit):
+# DRF's own cap (DefaultContentNegotiation): a longer Content-Type is refused, not parsed.
+MAX_CONTENT_TYPE_LENGTH = 256
+
+
+def _request_body(request, limit, media_type="*/*"):
+    """The request's body, decoded, if its Content-Type is `media_type`; 415 otherwise."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if len(content_type) > MAX_CONTENT_TYPE_LENGTH or not media_type_matches(media_type, content_type):
+        raise UnsupportedMediaType(content_type[:MAX_CONTENT_TYPE_LENGTH])
     return decoded_body(request.body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit)
 
 
@@ -136,10 +144,7 @@ def json_report(request):
     empty body, 415 for one that is not application/json."""
     if not request.body:
         return {}
-    content_type = request.META.get("CONTENT_TYPE", "")
-    if not media_type_matches(StrictJSONParser.media_type, content_type):
-        raise UnsupportedMediaType(content_type)
-    return loads_strict(_request_body(request, settings.MAX_BODY_BYTES))
+    return loads_strict(_request_body(request, settings.MAX_BODY_BYTES, StrictJSONParser.media_type))
 
 
 def sentry_envelope(request):

@@ -1,21 +1,22 @@
 """The routes reports arrive on: POST /api/errors, and Sentry's envelope, store and security
 routes. Each parses, calls the pipeline, and shapes the answer.
 
-A report's POST is a plain Django view: DRF's request, dispatch and response layers cost a
-quarter of a report's CPU (bench/README.md), and nothing they do for a POST here is not done by
-the key check, the body's parser and one refusal shape (tracker.views.refusal). Every other
-method on these routes (the error list, a GET to a Sentry route) is answered by a DRF view.
+A report's POST is a plain Django view: what DRF's request, dispatch and response layers did
+for it is done here by the key check, the body's readers (ingest.parsers, with DRF's media-type
+rules), DRF's renderer and its refusal shape (tracker.views), at 10-25 % less CPU a report
+(bench/README.md). Every other method on these routes (the error list, a GET to a Sentry
+route) is answered by a DRF view.
 """
 
 import functools
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ParseError
 
 from errors.views import ApiView, ErrorListView
 from projects.auth import HEADER, SentryKeyAuthentication, api_key_caller, dsn_caller, dsn_key, sentry_key_sent
-from tracker.views import refusal
+from tracker.views import json_answer, refusal
 
 from . import csp
 from .parsers import json_report, security_report, sentry_envelope, sentry_event
@@ -26,7 +27,7 @@ from .validation import grouping_preview
 
 class SentryRouteView(ApiView):
     """What a Sentry route answers to methods other than POST: 401 without its project's DSN
-    key, 403 or 405 with it."""
+    key, 403 with it (a DSN key may only send reports)."""
 
     authentication_classes = [SentryKeyAuthentication]
 
@@ -62,12 +63,12 @@ def report_collection(request):
     check_origin(request, caller)
     report = report_for(caller, json_report(request))
     if request.GET.get("dry_run") in ("1", "true"):
-        return JsonResponse(grouping_preview(preview(caller, report)))
+        return json_answer(grouping_preview(preview(caller, report)))
     recorded = accept(request, caller, report)
     if recorded.created:
         body = {"status": "created", "fingerprint": recorded.fingerprint, "id": recorded.error_id}
-        return JsonResponse(body, status=201)
-    return JsonResponse({"status": "existing", "fingerprint": recorded.fingerprint, "count": recorded.count})
+        return json_answer(body, status=201)
+    return json_answer({"status": "existing", "fingerprint": recorded.fingerprint, "count": recorded.count})
 
 
 @report_route(SentryRouteView)
@@ -90,7 +91,7 @@ def sentry_envelope_route(request, project_id):
     check_origin(request, caller)
     for event in envelope.events:
         accept(request, caller, event_report(event, caller.grant.project.name))
-    return JsonResponse({"id": envelope.event_id})
+    return json_answer({"id": envelope.event_id})
 
 
 @report_route(SentryRouteView)
@@ -101,7 +102,7 @@ def sentry_store_route(request, project_id):
     event = sentry_event(request)
     accept(request, caller, event_report(event, caller.grant.project.name))
     event_id = event.get("event_id")
-    return JsonResponse({"id": event_id if isinstance(event_id, str) else None})
+    return json_answer({"id": event_id if isinstance(event_id, str) else None})
 
 
 @report_route(SentryRouteView)
@@ -116,4 +117,6 @@ def security_report_route(request, project_id):
         raise ParseError(str(exc)) from None
     environment = request.GET.get("sentry_environment", "").strip() or "production"
     accept_violations(request, caller, violations, environment)
-    return HttpResponse(status=204)
+    answer = HttpResponse(status=204)
+    del answer["Content-Type"]  # no body, as DRF answers a 204
+    return answer

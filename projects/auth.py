@@ -5,6 +5,7 @@ deactivated or deleted in the admin stops working within that time.
 """
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,9 @@ from .models import ApiToken, Project, ProjectKey, split_list, token_digest, uni
 HEADER = "X-API-Key"
 KEY_CACHE_SECONDS = 5
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# What projects.models.new_public_key makes; anything else (a NUL byte, which PostgreSQL
+# refuses in a query) is no key, answered without asking the database.
+_PUBLIC_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def _load_token(digest):
 
 def grant_for(public_key):
     """The KeyGrant of an active key, or None (unknown and deactivated keys alike)."""
-    if not public_key or len(public_key) != 32:
+    if not isinstance(public_key, str) or not _PUBLIC_KEY.fullmatch(public_key):
         return None
     return _grants.get(public_key, lambda: _load_grant(public_key))
 

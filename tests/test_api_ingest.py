@@ -1,6 +1,7 @@
 """POST /api/errors: grouping, counting, reopening, the occurrence cap and input validation."""
 
 import hashlib
+import json
 
 import pytest
 
@@ -294,6 +295,15 @@ def test_non_json_content_type_is_415(api):
 
     assert response.status_code == 415
     assert "Unsupported media type" in response.json()["detail"]
+
+
+def test_an_over_long_content_type_is_415_not_parsed(api):
+    """As DRF refuses one: a Content-Type past 256 characters is not matched against JSON."""
+    response = api.post("/api/errors", json.dumps(report()), content_type="application/json; x=" + "a" * 300)
+
+    assert response.status_code == 415
+    assert "Unsupported media type" in response.json()["detail"]
+    assert api.get("/api/errors").json()["total"] == 0
 
 
 def test_empty_body_is_400_naming_required_fields(api):

@@ -255,7 +255,9 @@ def test_envelopes_need_a_dsn_key(db, api):
     assert response.json() == {"detail": "Missing sentry_key: send the X-Sentry-Auth header or the sentry_key query parameter."}
 
 
-@pytest.mark.parametrize("case", ["another project's key", "unknown project", "deactivated key", "unknown key", "master key"])
+@pytest.mark.parametrize(
+    "case", ["another project's key", "unknown project", "deactivated key", "unknown key", "master key", "NUL in the key"]
+)
 def test_every_wrong_dsn_is_refused_with_one_answer(db, api, case):
     """Nobody can learn which projects exist from the answers."""
     own, other = project_key("my-app"), project_key("other-app")
@@ -265,6 +267,8 @@ def test_every_wrong_dsn_is_refused_with_one_answer(db, api, case):
         "deactivated key": (own.public_key, own.project_id),
         "unknown key": ("0" * 32, own.project_id),
         "master key": (API_KEY, own.project_id),
+        # PostgreSQL refuses a NUL in a query's text: this must be a 401, not the database's error.
+        "NUL in the key": ("0" * 31 + "\x00", own.project_id),
     }[case]
     if case == "deactivated key":
         own.is_active = False

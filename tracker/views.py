@@ -3,8 +3,9 @@
 import logging
 
 from django.db import InterfaceError, OperationalError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
@@ -71,13 +72,18 @@ def api_exception_handler(exc, context):
     return response
 
 
+def json_answer(data, status=200):
+    """`data` as DRF's views render it (compact UTF-8 JSON), for the views that are not DRF's."""
+    return HttpResponse(JSONRenderer().render(data), status=status, content_type="application/json")
+
+
 def refusal(request, exc):
     """What api_exception_handler answers for `exc`, as a plain Django response, for the views
     that are not DRF's (the report routes); None for an exception that is a bug (a 500)."""
     response = api_exception_handler(exc, {"request": request})
     if response is None:
         return None
-    answer = JsonResponse(response.data, status=response.status_code, json_dumps_params={"ensure_ascii": False})
+    answer = json_answer(response.data, status=response.status_code)
     for header, value in response.items():
         if header.lower() != "content-type":  # DRF's, before rendering
             answer[header] = value
