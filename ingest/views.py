@@ -34,8 +34,18 @@ class SentryRouteView(ApiView):
 
 def report_route(other_methods):
     """A view that takes POST to the decorated function and every other method to the DRF view
-    class `other_methods`; what the function raises is answered as DRF's views answer it."""
-    other_view = other_methods.as_view()
+    class `other_methods`; what the function raises is answered as DRF's views answer it.
+    Every answer's `Allow` names POST beside the DRF view's methods, as one DRF view's would."""
+
+    class OtherMethods(other_methods):
+        @property
+        def allowed_methods(self):
+            # Django answers HEAD with `get` (View.setup), which an instance not yet set up lacks.
+            takes = {"post", "head"} if hasattr(self, "get") else {"post"}
+            return [name.upper() for name in self.http_method_names if name in takes or hasattr(self, name)]
+
+    other_view = OtherMethods.as_view()
+    allow = ", ".join(OtherMethods().allowed_methods)
 
     def decorate(post):
         @csrf_exempt
@@ -44,12 +54,13 @@ def report_route(other_methods):
             if request.method != "POST":
                 return other_view(request, **kwargs)
             try:
-                return post(request, **kwargs)
+                answer = post(request, **kwargs)
             except Exception as exc:
                 answer = refusal(request, exc)
                 if answer is None:
                     raise
-                return answer
+            answer["Allow"] = allow
+            return answer
 
         return view
 

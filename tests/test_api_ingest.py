@@ -306,6 +306,24 @@ def test_an_over_long_content_type_is_415_not_parsed(api):
     assert api.get("/api/errors").json()["total"] == 0
 
 
+def test_the_route_names_post_among_its_methods(api):
+    created = api.post("/api/errors", report(), format="json")
+    refused = api.put("/api/errors", report(), format="json")
+
+    assert created["Allow"] == refused["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert refused.status_code == 405
+
+
+def test_answers_are_compact_utf8_json(api):
+    """As the rest of the API answers: the preview of a non-ASCII frame is UTF-8, not \\u escapes."""
+    traceback = 'Traceback (most recent call last):\n  File "/app/café.py", line 3, in créer\n    x()\nValueError: no\n'
+    response = api.post("/api/errors?dry_run=1", report(traceback=traceback), format="json")
+
+    assert response.status_code == 200
+    assert "créer".encode() in response.content
+    assert b'": "' not in response.content
+
+
 def test_empty_body_is_400_naming_required_fields(api):
     response = api.post("/api/errors", b"", content_type="application/json")
 

@@ -253,6 +253,14 @@ def browser(db):
     return client
 
 
+def test_an_accepted_csp_report_is_an_empty_204(browser, api):
+    response = security(browser, csp_report("https://cdn.evil.example/a.png"))
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "Content-Type" not in response
+
+
 def test_csp_reports_group_by_directive_and_blocked_origin(browser, api):
     assert security(browser, csp_report("https://cdn.evil.example/a.png")).status_code == 204
     security(browser, csp_report("https://cdn.evil.example/b/c.png?x=1"))
