@@ -19,11 +19,13 @@ from releases.recording import note_release, release_first_seen
 from releases.versions import is_older
 
 from .committed import CommittedSet
+from .groupcommit import GroupCommit
 from .scrub import Scrubber
 from .symbolicate import Symbolicated, symbolicate
 from .users import count_user
 
 logger = logging.getLogger("errors.ingest")
+group_commit = GroupCommit()
 
 OVERFLOW_TYPE = "Overflow"
 OVERFLOW_SOURCE = "overflow"
@@ -110,7 +112,9 @@ def group_report(report, strategy, project_id=None, dry_run=False):
 
 
 def record_error(report, project, received_at=None):
-    """Count `report` into its group, creating or reopening the group, in one transaction.
+    """Count `report` into its group, creating or reopening the group, in one transaction
+    (on SQLite, shared with the reports of other threads that wait for the write lock:
+    ingest.groupcommit).
 
     `project` (projects.auth.ProjectSettings) is the report's project: its fingerprint strategy
     and its cap on new groups an hour, past which new fingerprints count into one overflow group.
@@ -150,24 +154,7 @@ def record_error(report, project, received_at=None):
         "extra": _json_or_none(scrubber.scrub_mapping(report.extra)),
         "release": report.release,
     }
-    with transaction.atomic():
-        moment = timezone.now()
-        now = connection.ops.adapt_datetimefield_value(moment)
-        with connection.cursor() as cursor:
-            if report.release:
-                note_release(cursor, project.id, report.release, now)
-            recorded = _count_into_group(cursor, group, project, now, connection.ops.adapt_datetimefield_value(received_at))
-            if recorded.reopened:
-                cursor.execute(_NOTE_ACTIVITY, [recorded.error_id, Activity.REGRESSION, SYSTEM, report.release, now])
-            if recorded.unmuted:
-                cursor.execute(_NOTE_ACTIVITY, [recorded.error_id, Activity.UNMUTED, SYSTEM, "", now])
-            _count_in_buckets(cursor, recorded.error_id, moment)
-            if report.user_id:
-                count_user(cursor, recorded.error_id, recorded.users_level, report.user_id)
-            _store_occurrence(cursor, recorded, occurrence, now)
-            _note_environment(cursor, recorded.error_id, report.environment)
-        if recorded.alert_kind is not None:
-            queue_alert(recorded.error_id, recorded.alert_kind, report.environment, project)
+    recorded = group_commit.run(lambda: _write_report(report, project, group, occurrence, received_at))
     logger.info(
         "report project=%s status=%s fingerprint=%s count=%d ms=%.1f",
         report.project,
@@ -176,6 +163,28 @@ def record_error(report, project, received_at=None):
         recorded.count,
         (time.perf_counter() - started) * 1000,
     )
+    return recorded
+
+
+def _write_report(report, project, group, occurrence, received_at):
+    """The report's statements; its caller (GroupCommit) holds the transaction."""
+    moment = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(moment)
+    with connection.cursor() as cursor:
+        if report.release:
+            note_release(cursor, project.id, report.release, now)
+        recorded = _count_into_group(cursor, group, project, now, connection.ops.adapt_datetimefield_value(received_at))
+        if recorded.reopened:
+            cursor.execute(_NOTE_ACTIVITY, [recorded.error_id, Activity.REGRESSION, SYSTEM, report.release, now])
+        if recorded.unmuted:
+            cursor.execute(_NOTE_ACTIVITY, [recorded.error_id, Activity.UNMUTED, SYSTEM, "", now])
+        _count_in_buckets(cursor, recorded.error_id, moment)
+        if report.user_id:
+            count_user(cursor, recorded.error_id, recorded.users_level, report.user_id)
+        _store_occurrence(cursor, recorded, occurrence, now)
+        _note_environment(cursor, recorded.error_id, report.environment)
+    if recorded.alert_kind is not None:
+        queue_alert(recorded.error_id, recorded.alert_kind, report.environment, project)
     return recorded
 
 

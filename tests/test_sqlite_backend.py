@@ -2,7 +2,10 @@
 
 Each run is a separate process on a real SQLite file, with SQLite's busy timeout set to zero:
 any writer that reached SQLite while another held its write lock would fail at once with
-"database is locked". Eight threads then write concurrently through the real ingest path.
+"database is locked". Eight threads then write concurrently through the real ingest path,
+each report in a transaction of the thread's own: the write path's group commit, which would
+otherwise queue the threads itself (tests/test_group_commit.py), stays out of a caller's
+transaction, as every other writer of the service does.
 
 The threads open their connections one at a time before writing: a connection's first read
 of a WAL database can meet another connection initialising the WAL index, which the server
@@ -27,7 +30,7 @@ django.setup()
 settings.DATABASES["default"]["ENGINE"] = sys.argv[1]
 settings.DATABASES["default"]["OPTIONS"]["timeout"] = 0
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from ingest.store import Report, record_error
 from projects.auth import project_settings
 
@@ -45,7 +48,8 @@ def write(thread):
         all_open.wait()
         for n in range(50):
             try:
-                record_error(Report(project="p", exception_type=f"Error{n % 5}", message=f"{thread}-{n}"), project)
+                with transaction.atomic():
+                    record_error(Report(project="p", exception_type=f"Error{n % 5}", message=f"{thread}-{n}"), project)
             except Exception as exc:
                 failures.append(str(exc))
     finally:
