@@ -4,6 +4,7 @@ Names are compared case-insensitively with everything but letters and digits rem
 `X-API-Key`, `x_api_key` and `API Key` are one name.
 """
 
+import functools
 import re
 from urllib.parse import quote, unquote_plus
 
@@ -36,13 +37,18 @@ _PARAMETER_SEPARATOR = re.compile(r"([&;])")
 _NESTED_URL_DEPTH = 3
 
 
+# Names a process remembers the verdict on: headers and extra keys repeat from report to report.
+_NAMES_REMEMBERED = 4096
+
+
 class Scrubber:
     def __init__(self, extra_names=()):
         self.parts = DEFAULT_SECRET_PARTS + tuple(_normalise(n) for n in extra_names if _normalise(n))
+        self._secret_part = re.compile("|".join(re.escape(part) for part in self.parts))
+        self.is_secret = functools.lru_cache(maxsize=_NAMES_REMEMBERED)(self._is_secret)
 
-    def is_secret(self, name):
-        normalised = _normalise(name)
-        return any(part in normalised for part in self.parts)
+    def _is_secret(self, name):
+        return self._secret_part.search(_normalise(name)) is not None
 
     def scrub_mapping(self, value):
         """A copy of a JSON value with secrets replaced, at any depth: the value of every

@@ -1,6 +1,7 @@
 """The one write path for reports: group by fingerprint, count (in total, over time, in distinct
 users), keep the newest occurrences."""
 
+import functools
 import json
 import logging
 import time
@@ -81,6 +82,12 @@ class Recorded:
         return Alert.UNMUTED if self.unmuted else None
 
 
+@functools.lru_cache(maxsize=4)
+def scrubber_for(names):
+    """One Scrubber per SCRUB_FIELDS value, so it remembers the names it has judged."""
+    return Scrubber(names)
+
+
 def guess_source(stack):
     """`browser` for a JavaScript stack whose frames are web URLs, else `backend`."""
     if stack.language == JAVASCRIPT and any(f.file.startswith(("http://", "https://")) for f in stack.frames):
@@ -127,7 +134,7 @@ def record_error(report, project, received_at=None):
     """
     started = time.perf_counter()
     received_at = received_at or timezone.now()
-    scrubber = Scrubber(settings.SCRUB_FIELDS)
+    scrubber = scrubber_for(tuple(settings.SCRUB_FIELDS))
     grouping = group_report(report, project.strategy, project.id)
     culprit = grouping.culprit
     group = {
