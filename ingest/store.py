@@ -130,7 +130,7 @@ def record_error(report, project, received_at=None):
     Secrets in the request context are filtered first: nothing below stores or logs them.
     Everything but the SQL is prepared before the transaction, which on SQLite holds the one
     write lock, so the time other writers wait is the time of its short statements (usually
-    six: state, upsert, buckets, occurrence, trim, and the user's when it is new).
+    four: the group's count, its buckets, the occurrence and the trim of old ones).
     """
     started = time.perf_counter()
     received_at = received_at or timezone.now()
@@ -331,15 +331,43 @@ def overflow_group(group, project):
     }
 
 
+# The common report, of a group that exists and is neither resolved nor muted, in one statement:
+# what the upsert below would write for it, with nothing to decide. A group resolved or muted
+# meanwhile fails the WHERE, on PostgreSQL too (rechecked once the row lock is taken).
+_OPEN_GROUP_LATEST = [c for c in _LATEST_COLUMNS if c not in ("resolved", "resolved_in_release", "resolved_in_next_release", "muted")]
+_COUNT_INTO_OPEN_GROUP = (
+    "UPDATE errors SET count = count + 1, last_seen = %s, "
+    f"{', '.join(f'{c} = %s' for c in _OPEN_GROUP_LATEST)}, "
+    "resolved_in_release = '', resolved_in_next_release = FALSE, "
+    f"{', '.join(f'{c} = NULL' for c in _KEPT_WHILE)} "
+    "WHERE fingerprint = %s AND NOT resolved AND NOT muted RETURNING id, count, users_level"
+)
+
+
+def _count_into_open_group(cursor, group, now):
+    """Count the report into its group if that exists and is neither resolved nor muted;
+    None otherwise."""
+    cursor.execute(_COUNT_INTO_OPEN_GROUP, [now, *(group[c] for c in _OPEN_GROUP_LATEST), group["fingerprint"]])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    error_id, count, users_level = row
+    return Recorded(error_id, group["fingerprint"], count, created=False, reopened=False, users_level=users_level)
+
+
 def _count_into_group(cursor, group, project, now, received_at):
-    """Create the group or count into it with one upsert; say whether it was resolved or muted
-    before, and whether it still is.
+    """Count the report into its group: in one statement when the group is open, else create
+    the group or count into it with one upsert, saying whether it was resolved or muted before,
+    and whether it still is.
 
     The previous state is read first with the row locked (FOR UPDATE on PostgreSQL; on SQLite
     the IMMEDIATE transaction already holds the database's write lock), so of several reports
     reopening or unmuting a group exactly one sees it resolved or muted. Two reports of a new
     fingerprint meet in ON CONFLICT: one inserts, the other counts into that row.
     """
+    counted = _count_into_open_group(cursor, group, now)
+    if counted is not None:
+        return counted
     before = _previous_state(cursor, group["fingerprint"], received_at, now)
     if before is None and not _may_open_group(cursor, project, timezone.now()):
         group = overflow_group(group, project)
