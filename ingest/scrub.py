@@ -38,16 +38,23 @@ _NESTED_URL_DEPTH = 3
 
 
 # Names a process remembers the verdict on: headers and extra keys repeat from report to report.
+# Longer names are judged each time, so the memory stays small whatever clients send.
 _NAMES_REMEMBERED = 4096
+_LONGEST_REMEMBERED = 256
 
 
 class Scrubber:
     def __init__(self, extra_names=()):
         self.parts = DEFAULT_SECRET_PARTS + tuple(_normalise(n) for n in extra_names if _normalise(n))
         self._secret_part = re.compile("|".join(re.escape(part) for part in self.parts))
-        self.is_secret = functools.lru_cache(maxsize=_NAMES_REMEMBERED)(self._is_secret)
+        self._remembered = functools.lru_cache(maxsize=_NAMES_REMEMBERED)(self._judge)
 
-    def _is_secret(self, name):
+    def is_secret(self, name):
+        if isinstance(name, str) and len(name) <= _LONGEST_REMEMBERED:
+            return self._remembered(name)
+        return self._judge(name)
+
+    def _judge(self, name):
         return self._secret_part.search(_normalise(name)) is not None
 
     def scrub_mapping(self, value):

@@ -4,6 +4,8 @@ import hashlib
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from errors.models import Error
 from tests.factories import javascript_stack, python_traceback, report
@@ -37,6 +39,17 @@ def test_same_fingerprint_is_counted_into_existing_group(api):
     assert second.json() == {"status": "existing", "fingerprint": first["fingerprint"], "count": 2}
     assert third.json()["count"] == 3
     assert api.get("/api/errors").json()["total"] == 1
+
+
+def test_a_report_of_an_open_group_is_counted_by_one_statement_on_the_group(api):
+    post(api, report())
+    with CaptureQueriesContext(connection) as captured:
+        second = post(api, report(message="the latest text"))
+
+    on_the_group = [q["sql"] for q in captured.captured_queries if " errors " in f" {q['sql']} "]
+    assert second.json()["count"] == 2
+    assert len(on_the_group) == 1 and on_the_group[0].startswith("UPDATE errors SET count = count + 1"), on_the_group
+    assert Error.objects.get().message == "the latest text"
 
 
 def test_report_without_traceback_or_message_groups_by_project_and_type(api):

@@ -18,7 +18,7 @@ import django
 
 django.setup()
 from django.core.management import call_command
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection, connections, transaction
 from ingest.groupcommit import GroupCommit
 
 call_command("migrate", verbosity=0)
@@ -36,8 +36,10 @@ def write(name):
         cursor.execute("INSERT INTO written (name) VALUES (%s)", [name])
     if name == "first":
         release_first.wait(10)
-    if name == "bad":
-        raise OperationalError("disk I/O error") if failing == "database" else ValueError("bad report")
+    if name == "bad" and failing == "hook":
+        transaction.on_commit(lambda: 1 / 0)
+    elif name == "bad":
+        raise OperationalError("database is locked") if failing == "database" else ValueError("bad report")
     return name.upper()
 
 def report(name):
@@ -92,14 +94,22 @@ def test_reports_waiting_for_the_writer_are_written_in_one_transaction_and_a_bad
     assert outcome["stored"] == ["first", "one", "two"]
 
 
-def test_a_database_error_fails_the_whole_batch_at_once_without_retrying_it(tmp_path):
+def test_a_locked_database_fails_the_whole_batch_at_once_without_retrying_it(tmp_path):
     outcome = run_writers(tmp_path, "database")
 
     assert [name for name, _ in outcome["calls"]] == ["first", "one", "two", "bad"]
     assert outcome["outcomes"] == {
         "first": "FIRST",
-        "one": "OperationalError: disk I/O error",
-        "bad": "OperationalError: disk I/O error",
-        "two": "OperationalError: disk I/O error",
+        "one": "OperationalError: database is locked",
+        "bad": "OperationalError: database is locked",
+        "two": "OperationalError: database is locked",
     }
     assert outcome["stored"] == ["first"]
+
+
+def test_a_hook_failing_after_the_commit_does_not_write_the_batch_again(tmp_path):
+    outcome = run_writers(tmp_path, "hook")
+
+    assert [name for name, _ in outcome["calls"]] == ["first", "one", "two", "bad"]
+    assert outcome["outcomes"] == {"first": "FIRST", "one": "ONE", "two": "TWO", "bad": "BAD"}
+    assert outcome["stored"] == ["bad", "first", "one", "two"]

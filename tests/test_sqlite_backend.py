@@ -29,6 +29,7 @@ from django.conf import settings
 django.setup()
 settings.DATABASES["default"]["ENGINE"] = sys.argv[1]
 settings.DATABASES["default"]["OPTIONS"]["timeout"] = 0
+own_transactions = sys.argv[2] == "own"
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from ingest.store import Report, record_error
@@ -48,8 +49,12 @@ def write(thread):
         all_open.wait()
         for n in range(50):
             try:
-                with transaction.atomic():
-                    record_error(Report(project="p", exception_type=f"Error{n % 5}", message=f"{thread}-{n}"), project)
+                report = Report(project="p", exception_type=f"Error{n % 5}", message=f"{thread}-{n}")
+                if own_transactions:
+                    with transaction.atomic():
+                        record_error(report, project)
+                else:
+                    record_error(report, project)
             except Exception as exc:
                 failures.append(str(exc))
     finally:
@@ -67,12 +72,12 @@ print(json.dumps({"failures": failures, "counted": counted, "groups": groups}))
 """
 
 
-def run_writers(tmp_path, engine):
+def run_writers(tmp_path, engine, transactions="own"):
     env = clean_env(
         DJANGO_SETTINGS_MODULE="tracker.settings", API_KEY="k", DATABASE_PATH=str(tmp_path / "errors.db"), LOG_LEVEL="error"
     )
     result = subprocess.run(
-        [sys.executable, "-c", WRITERS, engine], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", WRITERS, engine, transactions], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
@@ -80,6 +85,15 @@ def run_writers(tmp_path, engine):
 
 def test_concurrent_writers_of_one_process_never_meet_a_locked_database(tmp_path):
     outcome = run_writers(tmp_path, "tracker.sqlite_backend")
+
+    assert outcome["failures"] == []
+    assert outcome["counted"] == 8 * 50
+    assert outcome["groups"] == 5
+
+
+def test_concurrent_reports_written_together_are_each_counted_once(tmp_path):
+    """The same eight threads through the group commit (tests/test_group_commit.py)."""
+    outcome = run_writers(tmp_path, "tracker.sqlite_backend", transactions="grouped")
 
     assert outcome["failures"] == []
     assert outcome["counted"] == 8 * 50

@@ -2,13 +2,14 @@
 
 import logging
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from .dberrors import is_database_unavailable
 from .limits import client_ip
 
 logger = logging.getLogger("errors.requests")
@@ -30,24 +31,6 @@ class HealthView(APIView):
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Database unavailable, try again shortly."
-
-
-# What a database says when it cannot be reached or is busy for now, as opposed to a query it
-# refuses ("no such table"), which is a bug and answers 500 with its traceback logged.
-_TRANSIENT_SQLSTATE_CLASSES = ("08", "57P", "53")  # connection, operator intervention, resources
-_TRANSIENT_MESSAGES = ("database is locked", "connection", "could not connect", "server closed", "timeout expired")
-
-
-def is_database_unavailable(exc):
-    if isinstance(exc, InterfaceError):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
-    if sqlstate:
-        return sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
-    text = str(exc).lower()
-    return any(message in text for message in _TRANSIENT_MESSAGES)
 
 
 def api_exception_handler(exc, context):
