@@ -92,17 +92,10 @@ class GroupCommit:
         return ticket.outcome()
 
     def _write(self, batch):
-        committed = []
         try:
-            with transaction.atomic():
-                # Registered first, so it runs first after COMMIT: a later hook's failure must
-                # not have a committed batch written a second time.
-                transaction.on_commit(lambda: committed.append(True))
-                results = [ticket.write() for ticket in batch]
+            results = _in_one_transaction([ticket.write for ticket in batch])
         except Exception as exc:
-            if committed:
-                logger.exception("a commit hook failed after the reports were stored")
-            elif len(batch) == 1:
+            if len(batch) == 1:
                 batch[0].error = exc
             elif is_database_unavailable(exc):
                 # The database's trouble (locked by another process), not a report's: every
@@ -111,28 +104,48 @@ class GroupCommit:
                     ticket.error = _own_copy(exc)
             else:
                 for ticket in batch:
-                    self._write_alone(ticket)
+                    _write_alone(ticket)
+        else:
+            for ticket, result in zip(batch, results):
+                ticket.result = result
         finally:
-            for position, ticket in enumerate(batch):
-                if committed:
-                    ticket.result = results[position]
-                elif ticket.error is None and ticket.result is _UNDECIDED:
+            for ticket in batch:
+                if ticket.error is None and ticket.result is _UNDECIDED:
                     # The writing thread was stopped (KeyboardInterrupt, SystemExit) mid-batch.
                     ticket.error = WriterStopped("The report's transaction was interrupted; it was not stored.")
                 ticket.done = True
                 ticket.woken.set()
 
-    @staticmethod
-    def _write_alone(ticket):
-        try:
-            with transaction.atomic():
-                ticket.result = ticket.write()
-        except Exception as exc:
-            ticket.error = exc
+
+def _in_one_transaction(writes):
+    """The writes' results, once their transaction has committed. A commit hook that fails
+    after COMMIT is logged, not raised: the writes are stored, and must not be written again."""
+    committed, results = [], []
+    try:
+        with transaction.atomic():
+            # Registered first, so it runs first after COMMIT.
+            transaction.on_commit(lambda: committed.append(True))
+            for write in writes:
+                results.append(write())
+    except Exception:
+        if not committed:
+            raise
+        logger.exception("a commit hook failed after the reports were stored")
+    return results
+
+
+def _write_alone(ticket):
+    try:
+        (ticket.result,) = _in_one_transaction([ticket.write])
+    except Exception as exc:
+        ticket.error = exc
 
 
 def _own_copy(exc):
     """The same error for another thread to raise, with a traceback of its own."""
-    copy = type(exc)(*exc.args)
+    try:
+        copy = type(exc)(*exc.args)
+    except TypeError:
+        return exc
     copy.__cause__ = exc
     return copy

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from errors.models import OCCURRENCES_KEPT, SYSTEM, Activity, Alert, EventBucket
@@ -334,7 +334,9 @@ def overflow_group(group, project):
 # The common report, of a group that exists and is neither resolved nor muted, in one statement:
 # what the upsert below would write for it, with nothing to decide. A group resolved or muted
 # meanwhile fails the WHERE, on PostgreSQL too (rechecked once the row lock is taken).
-_OPEN_GROUP_LATEST = [c for c in _LATEST_COLUMNS if c not in ("resolved", "resolved_in_release", "resolved_in_next_release", "muted")]
+_OPEN_GROUP_LATEST = [
+    c for c in _LATEST_COLUMNS if c not in ("resolved", "resolved_in_release", "resolved_in_next_release", "muted")
+]
 _COUNT_INTO_OPEN_GROUP = (
     "UPDATE errors SET count = count + 1, last_seen = %s, "
     f"{', '.join(f'{c} = %s' for c in _OPEN_GROUP_LATEST)}, "
