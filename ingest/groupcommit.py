@@ -67,8 +67,8 @@ class GroupCommit:
         if connection.vendor != "sqlite" or connection.in_atomic_block:
             # Other databases take concurrent writers as they come; a caller's own transaction
             # must not carry other threads' reports, whose fate it alone decides.
-            with transaction.atomic():
-                return write()
+            (result,) = _in_one_transaction([write])
+            return result
         ticket = _Ticket(write)
         with self._guard:
             self._waiting.append(ticket)

@@ -10,6 +10,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from ingest.groupcommit import GroupCommit
 from tests.conftest import REPO, clean_env
 
 WAITING_WRITERS = """
@@ -113,3 +118,15 @@ def test_a_hook_failing_after_the_commit_does_not_write_the_batch_again(tmp_path
     assert [name for name, _ in outcome["calls"]] == ["first", "one", "two", "bad"]
     assert outcome["outcomes"] == {"first": "FIRST", "one": "ONE", "two": "TWO", "bad": "BAD"}
     assert outcome["stored"] == ["bad", "first", "one", "two"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_whose_commit_hook_fails_is_answered_as_stored_on_either_engine():
+    def write():
+        user = User.objects.create(username="stored-once")
+        transaction.on_commit(lambda: 1 / 0)
+        return user.pk
+
+    pk = GroupCommit().run(write)
+
+    assert list(User.objects.values_list("pk", flat=True)) == [pk]
